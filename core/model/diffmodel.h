@@ -20,9 +20,9 @@
 #include "util/rng.h"
 
 typedef struct duet_diffmodel {
-    void *self;       /* implementation state */
-    size_t n_params;  /* p */
-    double l2;        /* regularization strength of the training objective J */
+    void *self;      /* implementation state */
+    size_t n_params; /* p */
+    double l2;       /* regularization strength of the training objective J */
 
     /* *out = L_S(theta). */
     duet_status (*loss)(void *self, const double *theta, const uint64_t *set, size_t n_set,

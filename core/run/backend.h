@@ -28,12 +28,12 @@ typedef enum duet_goal {
 #define DUET_TASK_METRICS_MAX 8
 
 typedef struct duet_task_info {
-    size_t n_pool;        /* domains in the task's training pool */
-    const size_t *pool;   /* [n_pool] backend domain index of each pool position; owned by the task */
+    size_t n_pool;      /* domains in the task's training pool */
+    const size_t *pool; /* [n_pool] backend domain index of each pool position; owned by the task */
     duet_goal goal;
-    const char *metric;   /* unit of the feedback, e.g. "accuracy", "bits per character" */
-    int optimum_known;    /* 1 when `optimum` is the exact best attainable noiseless value */
-    double optimum;       /* best attainable value, in feedback units */
+    const char *metric; /* unit of the feedback, e.g. "accuracy", "bits per character" */
+    int optimum_known;  /* 1 when `optimum` is the exact best attainable noiseless value */
+    double optimum;     /* best attainable value, in feedback units */
     const double *optimum_ratios; /* [n_pool] a mixture attaining it, or NULL */
 } duet_task_info;
 
@@ -47,9 +47,9 @@ typedef struct duet_eval_result {
 
 typedef struct duet_backend_env {
     const duet_log *log;
-    uint64_t seed;           /* experiment seed, for the backend's own fixed randomness */
-    const char *script_dir;  /* folder of the experiment script, for relative paths */
-    const char *data_dir;    /* where fetched data and pool files live */
+    uint64_t seed;          /* experiment seed, for the backend's own fixed randomness */
+    const char *script_dir; /* folder of the experiment script, for relative paths */
+    const char *data_dir;   /* where fetched data and pool files live */
 } duet_backend_env;
 
 typedef struct duet_backend_type {
@@ -67,9 +67,12 @@ typedef struct duet_backend_type {
     const char *(*domain_name)(const void *state, size_t domain);
     uint64_t (*domain_size)(const void *state, size_t domain);
 
-    /* Opens a task; *info stays valid until task_close. */
-    duet_status (*task_open)(void *state, const char *name, const void *task_options, void **task,
-                             duet_task_info *info, duet_error *err);
+    /*
+     * Opens a task for training subsets of `points` items (the data budget M, which the best
+     * attainable value may depend on); *info stays valid until task_close.
+     */
+    duet_status (*task_open)(void *state, const char *name, const void *task_options,
+                             uint64_t points, void **task, duet_task_info *info, duet_error *err);
     void (*task_close)(void *state, void *task);
 
     /*

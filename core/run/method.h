@@ -23,9 +23,9 @@
 #define DUET_DIAG_MAX 16
 
 typedef struct duet_diag_entry {
-    const char *name;      /* dataset name under diag/ in the results, e.g. "beta" */
-    size_t len;            /* values per iteration (1 for a scalar) */
-    const double *values;  /* [len]; valid until the next propose() */
+    const char *name;     /* dataset name under diag/ in the results, e.g. "beta" */
+    size_t len;           /* values per iteration (1 for a scalar) */
+    const double *values; /* [len]; valid until the next propose() */
 } duet_diag_entry;
 
 typedef struct duet_diag {
@@ -34,19 +34,19 @@ typedef struct duet_diag {
 } duet_diag;
 
 typedef struct duet_method_env {
-    size_t n;                         /* domains of the task's pool: the simplex dimension */
-    const char *const *domain_names;  /* [n] */
-    const uint64_t *domain_sizes;     /* [n] training items per domain */
-    uint64_t points;                  /* data budget M: items in every training subset */
-    size_t iterations;                /* T */
-    size_t samples;                   /* k: inner samples per iteration */
+    size_t n;                        /* domains of the task's pool: the simplex dimension */
+    const char *const *domain_names; /* [n] */
+    const uint64_t *domain_sizes;    /* [n] training items per domain */
+    uint64_t points;                 /* data budget M: items in every training subset */
+    size_t iterations;               /* T */
+    size_t samples;                  /* k: inner samples per iteration */
     duet_goal goal;
-    uint64_t seed;                    /* seed of this (task, method, trial) */
+    uint64_t seed; /* seed of this (task, method, trial) */
     const duet_log *log;
     const duet_backend_type *backend_type; /* for task-agnostic methods that train proxies */
     void *backend;
     void *task;
-    const size_t *pool;               /* [n] backend domain index of each pool position */
+    const size_t *pool; /* [n] backend domain index of each pool position */
 } duet_method_env;
 
 typedef struct duet_proposal {
@@ -55,12 +55,12 @@ typedef struct duet_proposal {
 } duet_proposal;
 
 typedef struct duet_observation {
-    size_t iteration;                /* 0-based iteration, or 0-based index of a warm-start point */
-    int warm_start;                  /* 1 for a point of the warm-start design */
-    const double *ratios;            /* [n] realized ratios: per-domain counts divided by M */
-    double utility;                  /* best of the k sample utilities */
+    size_t iteration;     /* 0-based iteration, or 0-based index of a warm-start point */
+    int warm_start;       /* 1 for a point of the warm-start design */
+    const double *ratios; /* [n] realized ratios: per-domain counts divided by M */
+    double utility;       /* best of the k sample utilities */
     size_t k;
-    const double *sample_utilities;  /* [k] */
+    const double *sample_utilities; /* [k] */
 } duet_observation;
 
 enum {

@@ -17,11 +17,11 @@
 #include "util/rng.h"
 
 typedef struct duet_selector_env {
-    size_t n;                      /* domains of the task's pool */
-    const size_t *pool;            /* [n] backend domain index of each pool position */
-    const uint64_t *domain_sizes;  /* [n] training items per pool domain */
+    size_t n;                     /* domains of the task's pool */
+    const size_t *pool;           /* [n] backend domain index of each pool position */
+    const uint64_t *domain_sizes; /* [n] training items per pool domain */
     const duet_backend_type *backend_type;
-    void *backend;                 /* for item_scores */
+    void *backend; /* for item_scores */
     const duet_log *log;
 } duet_selector_env;
 
@@ -37,8 +37,7 @@ typedef struct duet_selector_type {
      * Fills out (initialized by the caller with the counts) with counts[i] distinct items of
      * each pool domain i, and ess[i] with the effective sample size of domain i's draw.
      */
-    duet_status (*draw)(void *state, duet_rng *rng, duet_subset *out, double *ess,
-                        duet_error *err);
+    duet_status (*draw)(void *state, duet_rng *rng, duet_subset *out, double *ess, duet_error *err);
 } duet_selector_type;
 
 #endif

@@ -7,9 +7,9 @@
  *
  * Storage in the destination struct, by type:
  *   DUET_OPT_INT      int64_t           DUET_OPT_DOUBLE   double
- *   DUET_OPT_BOOL     int (0 or 1)      DUET_OPT_STRING   char * (owned, freed by duet_options_free)
- *   DUET_OPT_ENUM     int (index into the '|'-separated choices)
- *   DUET_OPT_DOUBLES  duet_doubles      DUET_OPT_STRINGS  duet_strings
+ *   DUET_OPT_BOOL     int (0 or 1)      DUET_OPT_STRING   char * (owned, freed by
+ * duet_options_free) DUET_OPT_ENUM     int (index into the '|'-separated choices) DUET_OPT_DOUBLES
+ * duet_doubles      DUET_OPT_STRINGS  duet_strings
  */
 #ifndef DUET_OPTIONS_H
 #define DUET_OPTIONS_H
@@ -43,13 +43,14 @@ typedef struct duet_strings {
 } duet_strings;
 
 typedef struct duet_option {
-    const char *name;          /* Lua key; NULL ends the table */
+    const char *name; /* Lua key; NULL ends the table */
     duet_option_type type;
-    size_t offset;             /* offsetof(struct, field) */
-    const char *default_value; /* textual default ("0.5", "true", "matern52", "1,2"); NULL: required */
-    double min, max;           /* inclusive range for numbers; entry count range for lists */
-    const char *choices;       /* DUET_OPT_ENUM: "a|b|c" */
-    const char *help;          /* one line: what it sets, with its unit */
+    size_t offset; /* offsetof(struct, field) */
+    const char
+        *default_value;  /* textual default ("0.5", "true", "matern52", "1,2"); NULL: required */
+    double min, max;     /* inclusive range for numbers; entry count range for lists */
+    const char *choices; /* DUET_OPT_ENUM: "a|b|c" */
+    const char *help;    /* one line: what it sets, with its unit */
 } duet_option;
 
 /* Upper bound on the count of list entries any option accepts. */
@@ -66,8 +67,8 @@ duet_status duet_options_defaults(const duet_option *spec, void *dest, duet_erro
  * error. On failure dest may hold partially parsed values: call duet_options_free.
  */
 duet_status duet_options_from_lua(struct lua_State *L, int idx, const duet_option *spec, void *dest,
-                                  const char *const *ignore, const char *where,
-                                  const char *context, duet_error *err);
+                                  const char *const *ignore, const char *where, const char *context,
+                                  duet_error *err);
 
 /* Frees the strings and lists that spec's fields own in dest, and zeroes those fields. */
 void duet_options_free(const duet_option *spec, void *dest);

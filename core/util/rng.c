@@ -163,21 +163,21 @@ void duet_rng_dirichlet(duet_rng *rng, size_t n, const double *alpha, double *ou
         out[i] /= sum;
 }
 
-void duet_rng_choose(duet_rng *rng, size_t n, size_t k, size_t *out)
+void duet_rng_choose(duet_rng *rng, uint64_t n, uint64_t k, uint64_t *out)
 {
-    size_t chosen = 0;
-    for (size_t i = 0; i < n && chosen < k; i++) {
+    uint64_t chosen = 0;
+    for (uint64_t i = 0; i < n && chosen < k; i++) {
         /* Item i is taken with probability (still needed) / (still available). */
         if ((double)(n - i) * duet_rng_uniform(rng) < (double)(k - chosen))
             out[chosen++] = i;
     }
 }
 
-void duet_rng_shuffle(duet_rng *rng, size_t n, size_t *idx)
+void duet_rng_shuffle(duet_rng *rng, uint64_t n, uint64_t *idx)
 {
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)duet_rng_below(rng, i);
-        size_t t = idx[i - 1];
+    for (uint64_t i = n; i > 1; i--) {
+        uint64_t j = duet_rng_below(rng, i);
+        uint64_t t = idx[i - 1];
         idx[i - 1] = idx[j];
         idx[j] = t;
     }

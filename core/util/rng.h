@@ -57,8 +57,8 @@ void duet_rng_dirichlet(duet_rng *rng, size_t n, const double *alpha, double *ou
  * Chooses k distinct indices of [0, n) uniformly (Knuth's selection sampling, algorithm S),
  * written to out[0..k-1] in increasing order. Requires k <= n.
  */
-void duet_rng_choose(duet_rng *rng, size_t n, size_t k, size_t *out);
+void duet_rng_choose(duet_rng *rng, uint64_t n, uint64_t k, uint64_t *out);
 /* Shuffles idx[0..n-1] in place (Fisher-Yates). */
-void duet_rng_shuffle(duet_rng *rng, size_t n, size_t *idx);
+void duet_rng_shuffle(duet_rng *rng, uint64_t n, uint64_t *idx);
 
 #endif

@@ -132,7 +132,7 @@ static void choose_is_uniform_and_distinct(void **state)
     enum { N = 10, K = 4, REPS = 40000 };
     int hits[N] = {0};
     for (int rep = 0; rep < REPS; rep++) {
-        size_t out[K];
+        uint64_t out[K];
         duet_rng_choose(&r, N, K, out);
         for (int j = 0; j < K; j++) {
             assert_true(out[j] < N);

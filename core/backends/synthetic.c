@@ -1,0 +1,353 @@
+/*
+ * The synthetic backend: a benchmark whose best mixture and best value are known exactly, so
+ * regret is exact.
+ *
+ * Each of the n domains has N items; item j of domain i has a quality q_ij in [0, 1]: a fixed
+ * fraction `gold_fraction` of each domain (chosen at random) has q = 1, the others q ~ U(0, 1).
+ * A task has an optimum mixture r* (given, or drawn from a symmetric Dirichlet) and the
+ * noiseless value of a training subset X with per-domain counts c (sum c = M) is
+ *
+ *     f(X) = h * exp(-|c/M - r*|^2 / (2 w^2))  +  lambda * mean_{x in X} q(x)
+ *
+ * a smooth bump over the realized ratios with an interior optimum, plus the mean quality of the
+ * chosen items, which is what inner data selection can improve. The feedback is
+ * f(X) + sigma * eps with eps ~ N(0, 1) drawn from the evaluation seed.
+ *
+ * Best attainable value. Among integer counts with sum M, |c/M - r*| is minimized by
+ * largest-remainder rounding of M r* (rounding to the nearest lattice point of fixed sum), and
+ * the quality term is at most lambda, reached when only gold items are chosen. When every
+ * rounded count fits in its domain's gold items, both maxima are attained together and
+ *     f* = h * exp(-|round(M r*)/M - r*|^2 / (2 w^2)) + lambda
+ * exactly; otherwise the backend reports the optimum as unknown.
+ *
+ * Per-item scores for selectors: kind "quality" is q itself; kinds "influence" and "less" are q
+ * plus Gaussian noise of standard deviation `score_noise` and `less_noise`: imperfect but
+ * informative proxies, the second less informative than the first.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backends/synthetic.h"
+#include "util/mem.h"
+#include "util/rng.h"
+#include "util/simplex.h"
+
+#define SYNTHETIC_DOMAINS_MAX 1024
+#define SYNTHETIC_ITEMS_MAX   10000000
+
+typedef struct synthetic_options {
+    int64_t domains;
+    int64_t items;
+    double gold_fraction;
+    double score_noise;
+    double less_noise;
+} synthetic_options;
+
+typedef struct synthetic_task_options {
+    duet_doubles optimum;
+    double concentration;
+    double width;
+    double height;
+    double quality;
+    double noise;
+} synthetic_task_options;
+
+static const duet_option synthetic_option_table[] = {
+    {"domains", DUET_OPT_INT, offsetof(synthetic_options, domains), "5", 2, SYNTHETIC_DOMAINS_MAX,
+     NULL, "number of domains n"},
+    {"items", DUET_OPT_INT, offsetof(synthetic_options, items), "4000", 1, SYNTHETIC_ITEMS_MAX,
+     NULL, "training items per domain"},
+    {"gold_fraction", DUET_OPT_DOUBLE, offsetof(synthetic_options, gold_fraction), "0.25", 0, 1,
+     NULL, "share of each domain's items with the top quality 1"},
+    {"score_noise", DUET_OPT_DOUBLE, offsetof(synthetic_options, score_noise), "0.5", 0, 1e6, NULL,
+     "standard deviation of the noise on 'influence' item scores"},
+    {"less_noise", DUET_OPT_DOUBLE, offsetof(synthetic_options, less_noise), "0.8", 0, 1e6, NULL,
+     "standard deviation of the noise on 'less' item scores"},
+    {NULL},
+};
+
+static const duet_option synthetic_task_option_table[] = {
+    {"optimum", DUET_OPT_DOUBLES, offsetof(synthetic_task_options, optimum), "", 0,
+     SYNTHETIC_DOMAINS_MAX, NULL,
+     "best mixture r* (n shares summing to 1); empty draws it from a Dirichlet"},
+    {"concentration", DUET_OPT_DOUBLE, offsetof(synthetic_task_options, concentration), "2", 0.01,
+     1000, NULL, "Dirichlet concentration used to draw r* when optimum is empty"},
+    {"width", DUET_OPT_DOUBLE, offsetof(synthetic_task_options, width), "0.25", 1e-3, 100, NULL,
+     "width w of the bump around r*, in ratio units"},
+    {"height", DUET_OPT_DOUBLE, offsetof(synthetic_task_options, height), "1", 0, 1e6, NULL,
+     "height h of the bump"},
+    {"quality", DUET_OPT_DOUBLE, offsetof(synthetic_task_options, quality), "0.2", 0, 1e6, NULL,
+     "weight lambda of the mean item quality"},
+    {"noise", DUET_OPT_DOUBLE, offsetof(synthetic_task_options, noise), "0.02", 0, 1e6, NULL,
+     "standard deviation sigma of the Gaussian feedback noise"},
+    {NULL},
+};
+
+typedef struct synthetic_state {
+    size_t n;
+    uint64_t items;
+    uint64_t gold;
+    uint64_t seed;
+    double score_noise, less_noise;
+    double *quality; /* [n x items] */
+    char (*names)[24];
+} synthetic_state;
+
+typedef struct synthetic_task {
+    size_t *pool;
+    double *optimum; /* [n] r* */
+    double *best;    /* [n] largest-remainder rounding of M r*, divided by M */
+    double width, height, lambda, noise;
+    uint64_t points;
+    duet_task_info info;
+} synthetic_task;
+
+static void synthetic_close(void *state);
+
+static duet_status synthetic_open(const void *options, const duet_backend_env *env, void **state,
+                                  duet_error *err)
+{
+    const synthetic_options *o = options;
+    size_t n = (size_t)o->domains;
+    int overflow = 0;
+    size_t cells = duet_mul_size(n, (size_t)o->items, &overflow);
+    if (overflow || cells > (size_t)1 << 28)
+        return duet_error_set(err, DUET_ELIMIT,
+                              "synthetic backend: %zu domains x %lld items is too large (at most "
+                              "2^28 items in all); lower 'domains' or 'items'",
+                              n, (long long)o->items);
+    synthetic_state *s = duet_calloc(1, sizeof *s);
+    if (s == NULL)
+        return duet_error_set(err, DUET_ENOMEM, "out of memory opening the synthetic backend");
+    s->n = n;
+    s->items = (uint64_t)o->items;
+    s->gold = (uint64_t)ceil(o->gold_fraction * (double)o->items);
+    s->seed = duet_seed_label(env->seed, "synthetic:items");
+    s->score_noise = o->score_noise;
+    s->less_noise = o->less_noise;
+    s->quality = duet_malloc(cells * sizeof *s->quality);
+    s->names = duet_calloc(n, sizeof *s->names);
+    uint64_t *order = duet_malloc((size_t)o->items * sizeof *order);
+    if (s->quality == NULL || s->names == NULL || order == NULL) {
+        duet_free(order);
+        synthetic_close(s);
+        return duet_error_set(err, DUET_ENOMEM, "out of memory for %zu synthetic items", cells);
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(s->names[i], sizeof s->names[i], "d%zu", i + 1);
+        duet_rng rng;
+        duet_rng_init(&rng, duet_seed_index(s->seed, i));
+        double *q = s->quality + i * s->items;
+        for (uint64_t j = 0; j < s->items; j++) {
+            q[j] = duet_rng_uniform(&rng);
+            order[j] = j;
+        }
+        /* The gold items sit at random positions, so item indices carry no information. */
+        duet_rng_shuffle(&rng, s->items, order);
+        for (uint64_t j = 0; j < s->gold; j++)
+            q[order[j]] = 1.0;
+    }
+    duet_free(order);
+    *state = s;
+    return DUET_OK;
+}
+
+static void synthetic_close(void *state)
+{
+    synthetic_state *s = state;
+    if (s == NULL)
+        return;
+    duet_free(s->quality);
+    duet_free(s->names);
+    duet_free(s);
+}
+
+static size_t synthetic_domain_count(const void *state)
+{
+    return ((const synthetic_state *)state)->n;
+}
+
+static const char *synthetic_domain_name(const void *state, size_t domain)
+{
+    return ((const synthetic_state *)state)->names[domain];
+}
+
+static uint64_t synthetic_domain_size(const void *state, size_t domain)
+{
+    return ((const synthetic_state *)state)->items;
+}
+
+static void synthetic_task_close(void *state, void *task)
+{
+    synthetic_task *t = task;
+    if (t == NULL)
+        return;
+    duet_free(t->pool);
+    duet_free(t->optimum);
+    duet_free(t->best);
+    duet_free(t);
+}
+
+static double bump(const synthetic_task *t, const double *r, size_t n)
+{
+    double d2 = 0.0;
+    for (size_t i = 0; i < n; i++)
+        d2 += (r[i] - t->optimum[i]) * (r[i] - t->optimum[i]);
+    return t->height * exp(-d2 / (2.0 * t->width * t->width));
+}
+
+/* Fills t->optimum from the options or from a Dirichlet draw keyed by the task name. */
+static duet_status choose_optimum(synthetic_state *s, synthetic_task *t, const char *name,
+                                  const synthetic_task_options *o, duet_error *err)
+{
+    if (o->optimum.n == 0) {
+        duet_rng rng;
+        duet_rng_init(&rng, duet_seed_label(duet_seed_label(s->seed, "optimum"), name));
+        double *alpha = t->best; /* scratch: overwritten below */
+        for (size_t i = 0; i < s->n; i++)
+            alpha[i] = o->concentration;
+        duet_rng_dirichlet(&rng, s->n, alpha, t->optimum);
+        return DUET_OK;
+    }
+    if (o->optimum.n != s->n)
+        return duet_error_set(err, DUET_EINVAL,
+                              "synthetic task '%s': optimum has %zu shares but the backend has "
+                              "%zu domains; give one share per domain",
+                              name, o->optimum.n, s->n);
+    memcpy(t->optimum, o->optimum.v, s->n * sizeof *t->optimum);
+    double violation = duet_simplex_violation(t->optimum, s->n);
+    if (violation > 1e-9)
+        return duet_error_set(err, DUET_EINVAL,
+                              "synthetic task '%s': optimum is not a mixture (shares must be "
+                              ">= 0 and sum to 1; off by %.3g)",
+                              name, violation);
+    return DUET_OK;
+}
+
+static duet_status synthetic_task_open(void *state, const char *name, const void *task_options,
+                                       uint64_t points, void **task, duet_task_info *info,
+                                       duet_error *err)
+{
+    synthetic_state *s = state;
+    const synthetic_task_options *o = task_options;
+    synthetic_task *t = duet_calloc(1, sizeof *t);
+    if (t == NULL)
+        return duet_error_set(err, DUET_ENOMEM, "out of memory opening synthetic task '%s'", name);
+    t->pool = duet_malloc(s->n * sizeof *t->pool);
+    t->optimum = duet_malloc(s->n * sizeof *t->optimum);
+    t->best = duet_malloc(s->n * sizeof *t->best);
+    uint64_t *counts = duet_malloc(s->n * sizeof *counts);
+    duet_status st = DUET_OK;
+    if (t->pool == NULL || t->optimum == NULL || t->best == NULL || counts == NULL) {
+        st = duet_error_set(err, DUET_ENOMEM, "out of memory opening synthetic task '%s'", name);
+        goto fail;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        t->pool[i] = i;
+    t->width = o->width;
+    t->height = o->height;
+    t->lambda = o->quality;
+    t->noise = o->noise;
+    t->points = points;
+    if ((st = choose_optimum(s, t, name, o, err)) != DUET_OK)
+        goto fail;
+    if ((st = duet_simplex_counts(t->optimum, s->n, points, NULL, counts, err)) != DUET_OK)
+        goto fail;
+    int attainable = 1;
+    for (size_t i = 0; i < s->n; i++) {
+        t->best[i] = (double)counts[i] / (double)points;
+        attainable &= counts[i] <= s->gold;
+    }
+    t->info.n_pool = s->n;
+    t->info.pool = t->pool;
+    t->info.goal = DUET_GOAL_MAXIMIZE;
+    t->info.metric = "synthetic score";
+    t->info.optimum_known = attainable;
+    t->info.optimum = attainable ? bump(t, t->best, s->n) + t->lambda : NAN;
+    t->info.optimum_ratios = t->best;
+    *info = t->info;
+    *task = t;
+    duet_free(counts);
+    return DUET_OK;
+fail:
+    duet_free(counts);
+    synthetic_task_close(state, t);
+    return st;
+}
+
+static duet_status synthetic_evaluate(void *state, void *task, const duet_subset *subset,
+                                      uint64_t seed, duet_eval_result *out, duet_error *err)
+{
+    synthetic_state *s = state;
+    synthetic_task *t = task;
+    if (subset->n_domains != s->n || subset->total == 0)
+        return duet_error_set(err, DUET_EINVAL,
+                              "synthetic backend: a subset of %zu domains and %llu items cannot "
+                              "be evaluated on %zu domains",
+                              subset->n_domains, (unsigned long long)subset->total, s->n);
+    double ratios[SYNTHETIC_DOMAINS_MAX];
+    double quality = 0.0;
+    for (size_t i = 0; i < s->n; i++) {
+        ratios[i] = (double)subset->counts[i] / (double)subset->total;
+        const double *q = s->quality + i * s->items;
+        for (uint64_t j = subset->offset[i]; j < subset->offset[i + 1]; j++) {
+            if (subset->items[j] >= s->items)
+                return duet_error_set(err, DUET_EINVAL,
+                                      "synthetic backend: item %llu of domain %s does not exist "
+                                      "(the domain has %llu items)",
+                                      (unsigned long long)subset->items[j], s->names[i],
+                                      (unsigned long long)s->items);
+            quality += q[subset->items[j]];
+        }
+    }
+    duet_rng rng;
+    duet_rng_init(&rng, seed);
+    double value = bump(t, ratios, s->n) + t->lambda * quality / (double)subset->total;
+    memset(out, 0, sizeof *out);
+    out->value = value;
+    out->feedback = value + t->noise * duet_rng_normal(&rng);
+    out->seconds = 0.0;
+    return DUET_OK;
+}
+
+static duet_status synthetic_item_scores(void *state, size_t domain, const char *kind, double *out,
+                                         duet_error *err)
+{
+    synthetic_state *s = state;
+    const double *q = s->quality + domain * s->items;
+    if (strcmp(kind, "quality") == 0) {
+        memcpy(out, q, (size_t)s->items * sizeof *out);
+        return DUET_OK;
+    }
+    if (strcmp(kind, "influence") == 0 || strcmp(kind, "less") == 0) {
+        duet_rng rng;
+        duet_rng_init(&rng, duet_seed_label(duet_seed_index(s->seed, domain), kind));
+        double sd = strcmp(kind, "less") == 0 ? s->less_noise : s->score_noise;
+        for (uint64_t j = 0; j < s->items; j++)
+            out[j] = q[j] + sd * duet_rng_normal(&rng);
+        return DUET_OK;
+    }
+    return duet_error_set(err, DUET_ENOTFOUND,
+                          "synthetic backend has no item scores of kind '%s'; use 'quality', "
+                          "'influence' or 'less'",
+                          kind);
+}
+
+const duet_backend_type duet_backend_synthetic = {
+    .name = "synthetic",
+    .summary = "smooth function of the mixture with a known optimum plus per-item quality",
+    .options = synthetic_option_table,
+    .options_size = sizeof(synthetic_options),
+    .task_options = synthetic_task_option_table,
+    .task_options_size = sizeof(synthetic_task_options),
+    .open = synthetic_open,
+    .close = synthetic_close,
+    .domain_count = synthetic_domain_count,
+    .domain_name = synthetic_domain_name,
+    .domain_size = synthetic_domain_size,
+    .task_open = synthetic_task_open,
+    .task_close = synthetic_task_close,
+    .evaluate = synthetic_evaluate,
+    .item_scores = synthetic_item_scores,
+};

@@ -1,0 +1,251 @@
+/* `duet run`: load an experiment script, run it, write its results file. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "run/config.h"
+#include "run/runner.h"
+#include "util/buf.h"
+#include "util/mem.h"
+
+void duet_cmd_run_help(FILE *out)
+{
+    fprintf(out,
+            "usage: duet run SCRIPT.lua [options]\n\n"
+            "Runs the experiment that SCRIPT.lua returns (`return duet.experiment { ... }`) and\n"
+            "writes every iteration to an HDF5 results file as it finishes.\n\n"
+            "Options:\n"
+            "  --set KEY.PATH=VALUE  override a value of the experiment, e.g. --set "
+            "budget.iterations=20,\n"
+            "                        --set methods.duet.beta_value=2, --set tasks.1.noise=0.05 "
+            "(repeatable)\n"
+            "  --out FILE.h5         results file (default: results/NAME.h5, NAME the "
+            "experiment's name)\n"
+            "  --resume              continue the results file of an interrupted run with the "
+            "same script,\n"
+            "                        --set options and seed; only missing iterations are "
+            "evaluated\n"
+            "  --seed N              replace the script's experiment seed\n"
+            "  --data DIR            folder of data and pool files (default: data, or "
+            "$DUET_DATA_DIR)\n"
+            "  --snapshot-seconds S  minimum seconds between HDF5 snapshots (default 10); the "
+            "journal\n"
+            "                        FILE.h5.journal records every iteration in between\n"
+            "  --check               load and validate the script, print the resolved "
+            "configuration, run nothing\n"
+            "  -q, --quiet           no progress line\n"
+            "  -v, --verbose         debug messages\n\n"
+            "Exit status: 0 success, 1 runtime failure or interruption, 2 usage or "
+            "configuration error.\n");
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+typedef struct progress_state {
+    int enabled;
+    int shown;
+} progress_state;
+
+static void show_progress(void *userdata, const duet_progress *p)
+{
+    progress_state *ps = userdata;
+    if (!ps->enabled)
+        return;
+    double left = -1;
+    if (p->evaluations_done > 0 && p->evaluations_total > p->evaluations_done)
+        left = p->elapsed_seconds / (double)p->evaluations_done *
+               (double)(p->evaluations_total - p->evaluations_done);
+    char eta[32] = "--:--";
+    if (left >= 0)
+        snprintf(eta, sizeof eta, "%02d:%02d", (int)(left / 60), (int)left % 60);
+    fprintf(stderr, "\rduet: %zu/%zu evaluations, %zu/%zu trials, %02d:%02d elapsed, %s left   ",
+            p->evaluations_done, p->evaluations_total, p->trials_done, p->trials_total,
+            (int)(p->elapsed_seconds / 60), (int)p->elapsed_seconds % 60, eta);
+    ps->shown = 1;
+}
+
+/* Creates the folders leading to path (like mkdir -p of its parent). */
+static duet_status make_parents(const char *path, duet_error *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return DUET_OK;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return duet_error_set(err, DUET_EIO, "cannot create folder %s: %s", dir,
+                                  strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return duet_error_set(err, DUET_EIO, "cannot create folder %s for the results: %s", dir,
+                              strerror(errno));
+    return DUET_OK;
+}
+
+static char *join_command_line(int argc, char **argv)
+{
+    duet_buf b = {0};
+    duet_buf_puts(&b, "duet");
+    for (int i = 0; i < argc; i++) {
+        duet_buf_puts(&b, " ");
+        duet_buf_puts(&b, argv[i]);
+    }
+    return b.data;
+}
+
+int duet_cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, NULL, 's'},  {"out", required_argument, NULL, 'o'},
+        {"resume", no_argument, NULL, 'r'},     {"seed", required_argument, NULL, 'S'},
+        {"data", required_argument, NULL, 'd'}, {"snapshot-seconds", required_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},      {"verbose", no_argument, NULL, 'v'},
+        {"check", no_argument, NULL, 'c'},      {NULL, 0, NULL, 0},
+    };
+    const char **sets = duet_calloc((size_t)argc + 1, sizeof *sets);
+    if (sets == NULL)
+        return DUET_EXIT_FAILURE;
+    size_t n_sets = 0;
+    const char *out = NULL, *data_dir = getenv("DUET_DATA_DIR");
+    int resume = 0, quiet = 0, verbose = 0, check = 0;
+    duet_load_options lo = {0};
+    double snapshot_seconds = 10.0;
+    opterr = 0;
+    optind = 1;
+    int c, code = DUET_EXIT_OK;
+    while ((c = getopt_long(argc, argv, "o:qv", longopts, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 's':
+            if (strchr(optarg, '=') == NULL) {
+                code = duet_cli_usage("run", "--set '%s' needs the form key.path=value", optarg);
+                goto done;
+            }
+            sets[n_sets++] = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'r':
+            resume = 1;
+            break;
+        case 'S':
+            errno = 0;
+            lo.seed = strtoull(optarg, &end, 10);
+            if (errno || *end || optarg[0] == '-' || end == optarg) {
+                code = duet_cli_usage("run", "--seed '%s' is not a non-negative integer", optarg);
+                goto done;
+            }
+            lo.seed_given = 1;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'n':
+            snapshot_seconds = strtod(optarg, &end);
+            if (*end || end == optarg || snapshot_seconds < 0) {
+                code =
+                    duet_cli_usage("run", "--snapshot-seconds '%s' is not a number >= 0", optarg);
+                goto done;
+            }
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'c':
+            check = 1;
+            break;
+        default:
+            code = duet_cli_usage("run", "unknown or incomplete option '%s'", argv[optind - 1]);
+            goto done;
+        }
+    }
+    if (optind != argc - 1) {
+        code = duet_cli_usage("run",
+                              optind >= argc ? "missing SCRIPT.lua"
+                                             : "expected one SCRIPT.lua, got extra '%s'",
+                              optind >= argc ? "" : argv[optind + 1]);
+        goto done;
+    }
+    const char *script = argv[optind];
+    duet_log log = {duet_cli_log_sink, NULL, verbose ? DUET_LOG_DEBUG : DUET_LOG_INFO};
+    if (quiet)
+        log.max = DUET_LOG_WARN;
+    lo.sets = sets;
+    lo.n_sets = n_sets;
+    lo.log = &log;
+
+    duet_error err;
+    duet_error_clear(&err);
+    duet_config *cfg = NULL;
+    if (duet_config_load(script, &lo, &cfg, &err) != DUET_OK) {
+        code = duet_cli_fail(&err);
+        goto done;
+    }
+    if (check) {
+        fputs(cfg->resolved, stdout);
+        duet_config_free(cfg);
+        goto done;
+    }
+    char default_out[1024];
+    if (out == NULL) {
+        snprintf(default_out, sizeof default_out, "results/%s.h5", cfg->name);
+        out = default_out;
+    }
+    if (!resume && access(out, F_OK) == 0)
+        duet_logf(&log, DUET_LOG_INFO, "replacing %s (use --resume to continue it instead)", out);
+    char *command_line = join_command_line(argc, argv);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    progress_state ps = {!quiet && isatty(STDERR_FILENO), 0};
+    duet_run_options ro = {
+        .out_path = out,
+        .resume = resume,
+        .command_line = command_line,
+        .data_dir = data_dir,
+        .log = &log,
+        .progress = show_progress,
+        .progress_userdata = &ps,
+        .interrupted = &interrupted,
+        .snapshot_seconds = snapshot_seconds,
+    };
+    duet_status st = make_parents(out, &err);
+    if (st == DUET_OK)
+        st = duet_run(cfg, &ro, &err);
+    if (ps.shown)
+        fputc('\n', stderr);
+    if (st != DUET_OK)
+        code = duet_cli_fail(&err);
+    else if (!quiet)
+        fprintf(stderr, "duet: results written to %s\n", out);
+    duet_free(command_line);
+    duet_config_free(cfg);
+done:
+    duet_free(sets);
+    return code;
+}

@@ -1,0 +1,742 @@
+/*
+ * The experiment loader: runs an experiment script in Lua 5.4, applies `--set` overrides and
+ * turns the returned table into a validated duet_config.
+ *
+ * Every check happens here, before a run allocates anything for its work: unknown keys, wrong
+ * types, out-of-range values, unknown names, duplicate labels and sizes over the documented
+ * limits. Messages start with the place that wrote the value ("script.lua:LINE:" from the
+ * builders' _where fields, or "--set key=value:"), so a user can go straight to it.
+ */
+#include <errno.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/luaduet.h"
+#include "run/config.h"
+#include "run/registry.h"
+#include "util/buf.h"
+#include "util/fileio.h"
+#include "util/mem.h"
+
+typedef struct experiment_options {
+    char *name;
+    char *description;
+    int64_t seed;
+    int64_t trials;
+} experiment_options;
+
+typedef struct budget_options {
+    int64_t points;
+    int64_t iterations;
+    int64_t samples;
+} budget_options;
+
+typedef struct method_entry_options {
+    char *name;
+    int64_t samples;
+} method_entry_options;
+
+static const duet_option experiment_option_table[] = {
+    {"name", DUET_OPT_STRING, offsetof(experiment_options, name), NULL, NAN, NAN, NULL,
+     "experiment name, used in results and figures"},
+    {"description", DUET_OPT_STRING, offsetof(experiment_options, description), "", NAN, NAN, NULL,
+     "one-paragraph description stored with the results"},
+    {"seed", DUET_OPT_INT, offsetof(experiment_options, seed), "0", 0, 9007199254740991.0, NULL,
+     "experiment seed from which every random stream is derived"},
+    {"trials", DUET_OPT_INT, offsetof(experiment_options, trials), "1", 1, DUET_MAX_TRIALS, NULL,
+     "independent repetitions of every task and method"},
+    {NULL},
+};
+
+static const duet_option budget_option_table[] = {
+    {"points", DUET_OPT_INT, offsetof(budget_options, points), NULL, 1, DUET_MAX_POINTS, NULL,
+     "data budget M: items in every training subset"},
+    {"iterations", DUET_OPT_INT, offsetof(budget_options, iterations), NULL, 1, DUET_MAX_ITERATIONS,
+     NULL, "iterations T of every trial"},
+    {"samples", DUET_OPT_INT, offsetof(budget_options, samples), "1", 1, DUET_MAX_SAMPLES, NULL,
+     "inner samples k: subsets drawn and evaluated per iteration"},
+    {NULL},
+};
+
+static const duet_option warm_start_option_table[] = {
+    {"design", DUET_OPT_ENUM, offsetof(duet_warm_start, design), "none", NAN, NAN,
+     "none|uniform|dirichlet|vertices",
+     "points observed before the first iteration by methods that use them"},
+    {"count", DUET_OPT_INT, offsetof(duet_warm_start, count), "1", 0, DUET_MAX_WARM_START, NULL,
+     "number of Dirichlet draws of the dirichlet design"},
+    {"alpha", DUET_OPT_DOUBLE, offsetof(duet_warm_start, alpha), "1", 1e-3, 1e3, NULL,
+     "Dirichlet concentration of the dirichlet design (1 = uniform on the simplex)"},
+    {NULL},
+};
+
+static const duet_option method_entry_option_table[] = {
+    {"name", DUET_OPT_STRING, offsetof(method_entry_options, name), "", NAN, NAN, NULL,
+     "label of this method in the results (default: its type)"},
+    {"samples", DUET_OPT_INT, offsetof(method_entry_options, samples), "0", 0, DUET_MAX_SAMPLES,
+     NULL, "inner samples k for this method (0: the budget's samples)"},
+    {NULL},
+};
+
+static const char *const experiment_keys[] = {"backend", "tasks",      "methods",
+                                              "budget",  "warm_start", NULL};
+static const char *const method_entry_keys[] = {"name", "samples", "selector", NULL};
+static const char *const task_entry_keys[] = {"name", NULL};
+static const char *const lua_method_keys[] = {"propose", "observe", "init", "selector", NULL};
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Copies the string field `_where` of the table at idx into out, or `fallback`. */
+static void table_where(lua_State *L, int idx, const char *fallback, char *out, size_t size)
+{
+    lua_getfield(L, idx, "_where");
+    snprintf(out, size, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : fallback);
+    lua_pop(L, 1);
+}
+
+/* Returns the string field `key` of the table at idx, or NULL (valid while the table lives). */
+static const char *string_field(lua_State *L, int idx, const char *key)
+{
+    lua_getfield(L, idx, key);
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    lua_pop(L, 1);
+    return s;
+}
+
+/* Allocates a zeroed option struct of `size` bytes and fills its defaults. */
+static void *options_alloc(size_t size, duet_error *err)
+{
+    void *p = duet_calloc(1, size ? size : 1);
+    if (p == NULL)
+        duet_error_set(err, DUET_ENOMEM, "out of memory reading the experiment");
+    return p;
+}
+
+/* Checks that the value at idx is a table built by duet.<kind>... (its _kind field). */
+static duet_status expect_kind(lua_State *L, int idx, const char *kind, const char *where,
+                               const char *what, const char *example, duet_error *err)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return duet_error_set(err, DUET_EINVAL, "%s: %s must be built with %s, got a %s", where,
+                              what, example, luaL_typename(L, idx));
+    const char *k = string_field(L, idx, "_kind");
+    if (k == NULL || strcmp(k, kind) != 0)
+        return duet_error_set(err, DUET_EINVAL, "%s: %s must be built with %s, got %s%s", where,
+                              what, example, k ? "a " : "a plain table", k ? k : "");
+    return DUET_OK;
+}
+
+/* ------------------------------------------------------------------ sections */
+
+static duet_status read_backend(lua_State *L, int exp, duet_config *cfg, duet_error *err)
+{
+    lua_getfield(L, exp, "backend");
+    int idx = lua_gettop(L);
+    duet_status st = DUET_OK;
+    if (lua_isnil(L, idx)) {
+        st = duet_error_set(err, DUET_EINVAL,
+                            "%s: experiment: 'backend' is required, e.g. backend = "
+                            "duet.backend.synthetic { domains = 5 }",
+                            cfg->where);
+        goto done;
+    }
+    if ((st = expect_kind(L, idx, "backend", cfg->where, "'backend'", "duet.backend.<name> { ... }",
+                          err)) != DUET_OK)
+        goto done;
+    char where[256];
+    table_where(L, idx, cfg->where, where, sizeof where);
+    const char *type = string_field(L, idx, "_type");
+    cfg->backend = type ? duet_backend_find(type) : NULL;
+    if (cfg->backend == NULL) {
+        st = duet_error_set(err, DUET_EINVAL, "%s: unknown backend '%s'; see `duet help backends`",
+                            where, type ? type : "?");
+        goto done;
+    }
+    if ((cfg->backend_where = duet_strdup(where)) == NULL ||
+        (cfg->backend_options = options_alloc(cfg->backend->options_size, err)) == NULL) {
+        st = duet_error_set(err, DUET_ENOMEM, "out of memory reading the backend");
+        goto done;
+    }
+    char context[96];
+    snprintf(context, sizeof context, "backend %s", cfg->backend->name);
+    st = duet_options_from_lua(L, idx, cfg->backend->options, cfg->backend_options, NULL, where,
+                               context, err);
+done:
+    lua_settop(L, idx - 1);
+    return st;
+}
+
+static duet_status read_budget(lua_State *L, int exp, duet_config *cfg, duet_error *err)
+{
+    lua_getfield(L, exp, "budget");
+    int idx = lua_gettop(L);
+    duet_status st = DUET_OK;
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        st = duet_error_set(err, DUET_EINVAL,
+                            "%s: experiment: 'budget' must be a table such as { points = 1000, "
+                            "iterations = 10, samples = 1 }, got %s",
+                            cfg->where, lua_isnil(L, idx) ? "nothing" : luaL_typename(L, idx));
+        goto done;
+    }
+    budget_options b = {0};
+    st = duet_options_from_lua(L, idx, budget_option_table, &b, NULL, cfg->where,
+                               "experiment: budget", err);
+    cfg->points = b.points;
+    cfg->iterations = b.iterations;
+    cfg->samples = b.samples;
+done:
+    lua_settop(L, idx - 1);
+    return st;
+}
+
+static duet_status read_warm_start(lua_State *L, int exp, duet_config *cfg, duet_error *err)
+{
+    lua_getfield(L, exp, "warm_start");
+    int idx = lua_gettop(L);
+    duet_status st = duet_options_defaults(warm_start_option_table, &cfg->warm_start, err);
+    if (st == DUET_OK && !lua_isnil(L, idx))
+        st = duet_options_from_lua(L, idx, warm_start_option_table, &cfg->warm_start, NULL,
+                                   cfg->where, "experiment: warm_start", err);
+    lua_settop(L, idx - 1);
+    return st;
+}
+
+/* Checks that the value at idx is a non-empty sequence of at most `max` entries. */
+static duet_status expect_list(lua_State *L, int idx, const char *key, size_t max,
+                               const char *where, const char *example, size_t *n, duet_error *err)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return duet_error_set(err, DUET_EINVAL,
+                              "%s: experiment: '%s' must be a list such as %s, got %s", where, key,
+                              example, lua_isnil(L, idx) ? "nothing" : luaL_typename(L, idx));
+    size_t len = (size_t)lua_rawlen(L, idx), keys = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        lua_pop(L, 1);
+        keys++;
+    }
+    if (keys != len)
+        return duet_error_set(err, DUET_EINVAL,
+                              "%s: experiment: '%s' must be a list (entries 1..n without names), "
+                              "such as %s",
+                              where, key, example);
+    if (len == 0)
+        return duet_error_set(err, DUET_EINVAL, "%s: experiment: '%s' is empty; add at least one",
+                              where, key);
+    if (len > max)
+        return duet_error_set(err, DUET_ELIMIT,
+                              "%s: experiment: '%s' has %zu entries, more than the limit of %zu",
+                              where, key, len, max);
+    *n = len;
+    return DUET_OK;
+}
+
+static duet_status read_tasks(lua_State *L, int exp, duet_config *cfg, duet_error *err)
+{
+    lua_getfield(L, exp, "tasks");
+    int list = lua_gettop(L);
+    size_t n = 0;
+    duet_status st = expect_list(L, list, "tasks", DUET_MAX_TASKS, cfg->where,
+                                 "{ duet.task { name = \"a\" } }", &n, err);
+    if (st != DUET_OK)
+        goto done;
+    cfg->tasks = duet_calloc(n, sizeof *cfg->tasks);
+    if (cfg->tasks == NULL) {
+        st = duet_error_set(err, DUET_ENOMEM, "out of memory reading %zu tasks", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n && st == DUET_OK; i++) {
+        lua_rawgeti(L, list, (lua_Integer)i + 1);
+        int idx = lua_gettop(L);
+        char what[64];
+        snprintf(what, sizeof what, "tasks[%zu]", i + 1);
+        st = expect_kind(L, idx, "task", cfg->where, what, "duet.task { name = ..., ... }", err);
+        if (st == DUET_OK) {
+            duet_task_config *t = &cfg->tasks[i];
+            cfg->n_tasks = i + 1;
+            char where[256];
+            table_where(L, idx, cfg->where, where, sizeof where);
+            const char *name = string_field(L, idx, "name");
+            if (name == NULL || *name == '\0')
+                st = duet_error_set(err, DUET_EINVAL,
+                                    "%s: task: 'name' is required and must be a non-empty string",
+                                    where);
+            else if ((t->name = duet_strdup(name)) == NULL ||
+                     (t->where = duet_strdup(where)) == NULL ||
+                     (t->options = options_alloc(cfg->backend->task_options_size, err)) == NULL)
+                st = duet_error_set(err, DUET_ENOMEM, "out of memory reading task '%s'", name);
+            for (size_t j = 0; st == DUET_OK && j < i; j++)
+                if (strcmp(cfg->tasks[j].name, name) == 0)
+                    st = duet_error_set(err, DUET_EINVAL,
+                                        "%s: task name '%s' is already used at %s; task names "
+                                        "must be unique",
+                                        where, name, cfg->tasks[j].where);
+            if (st == DUET_OK) {
+                char context[96];
+                snprintf(context, sizeof context, "task %s (backend %s)", name, cfg->backend->name);
+                st = duet_options_from_lua(L, idx, cfg->backend->task_options, t->options,
+                                           task_entry_keys, where, context, err);
+            }
+        }
+        lua_settop(L, list);
+    }
+done:
+    lua_settop(L, list - 1);
+    return st;
+}
+
+/* Reads the `selector` field of a method table: a name, a duet.selector table, or absent. */
+static duet_status read_selector(lua_State *L, int idx, duet_method_config *m,
+                                 const char *default_name, const char *where, duet_error *err)
+{
+    lua_getfield(L, idx, "selector");
+    int sel = lua_gettop(L);
+    duet_status st = DUET_OK;
+    const char *name = default_name;
+    char sel_where[256];
+    snprintf(sel_where, sizeof sel_where, "%s", where);
+    if (lua_type(L, sel) == LUA_TSTRING) {
+        name = lua_tostring(L, sel);
+    } else if (lua_type(L, sel) == LUA_TTABLE) {
+        st = expect_kind(L, sel, "selector", where, "'selector'", "duet.selector.<name> { ... }",
+                         err);
+        name = st == DUET_OK ? string_field(L, sel, "_type") : NULL;
+        table_where(L, sel, where, sel_where, sizeof sel_where);
+    } else if (!lua_isnil(L, sel)) {
+        st = duet_error_set(err, DUET_EINVAL,
+                            "%s: method %s: 'selector' must be a selector name or "
+                            "duet.selector.<name> { ... }, got a %s",
+                            where, m->label, luaL_typename(L, sel));
+    }
+    if (st == DUET_OK) {
+        m->selector = name ? duet_selector_find(name) : NULL;
+        if (m->selector == NULL)
+            st = duet_error_set(err, DUET_EINVAL,
+                                "%s: method %s: unknown selector '%s'; see `duet help selectors`",
+                                sel_where, m->label, name ? name : "?");
+    }
+    if (st == DUET_OK &&
+        (m->selector_options = options_alloc(m->selector->options_size, err)) == NULL)
+        st = DUET_ENOMEM;
+    if (st == DUET_OK) {
+        char context[128];
+        snprintf(context, sizeof context, "method %s: selector %s", m->label, m->selector->name);
+        if (lua_type(L, sel) == LUA_TTABLE)
+            st = duet_options_from_lua(L, sel, m->selector->options, m->selector_options, NULL,
+                                       sel_where, context, err);
+        else
+            st = duet_options_defaults(m->selector->options, m->selector_options, err);
+    }
+    lua_settop(L, sel - 1);
+    return st;
+}
+
+static duet_status read_method(lua_State *L, int idx, duet_config *cfg, duet_method_config *m,
+                               duet_error *err)
+{
+    char where[256];
+    table_where(L, idx, cfg->where, where, sizeof where);
+    if ((m->where = duet_strdup(where)) == NULL)
+        return duet_error_set(err, DUET_ENOMEM, "out of memory reading a method");
+    const char *type = string_field(L, idx, "_type");
+    m->lua_ref = LUA_NOREF;
+    int is_lua = type && strcmp(type, "lua") == 0;
+    m->type = is_lua ? &duet_method_lua : (type ? duet_method_find(type) : NULL);
+    if (m->type == NULL)
+        return duet_error_set(err, DUET_EINVAL, "%s: unknown method '%s'; see `duet help methods`",
+                              where, type ? type : "?");
+
+    /* Runner-level keys common to every method. */
+    method_entry_options entry = {0};
+    duet_status st = duet_options_from_lua(L, idx, method_entry_option_table, &entry, NULL, where,
+                                           "method", err);
+    if (st == DUET_OK && (entry.name == NULL || *entry.name == '\0')) {
+        if (is_lua)
+            st = duet_error_set(err, DUET_EINVAL,
+                                "%s: a Lua method needs a name, as in duet.method.lua { name = "
+                                "\"mine\", propose = ... }",
+                                where);
+        else {
+            duet_free(entry.name);
+            entry.name = duet_strdup(m->type->name);
+        }
+    }
+    if (st == DUET_OK && entry.name == NULL)
+        st = duet_error_set(err, DUET_ENOMEM, "out of memory reading a method");
+    m->label = entry.name;
+    m->samples = entry.samples > 0 ? entry.samples : cfg->samples;
+    if (st != DUET_OK)
+        return st;
+
+    char context[128];
+    snprintf(context, sizeof context, "method %s", m->label);
+    if (is_lua) {
+        /* Keep the method's table alive for the run; its functions are called by duet_method_lua.
+         */
+        st = duet_options_from_lua(L, idx, NULL, NULL, (const char *const *)lua_method_keys, where,
+                                   context, err);
+        if (st == DUET_OK) {
+            duet_lua_method_options *lo = duet_calloc(1, sizeof *lo);
+            if (lo == NULL)
+                return duet_error_set(err, DUET_ENOMEM, "out of memory reading a method");
+            lua_pushvalue(L, idx);
+            m->lua_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            lo->L = L;
+            lo->ref = m->lua_ref;
+            m->options = lo;
+        }
+    } else {
+        if ((m->options = options_alloc(m->type->options_size, err)) == NULL)
+            return DUET_ENOMEM;
+        st = duet_options_from_lua(L, idx, m->type->options, m->options, method_entry_keys, where,
+                                   context, err);
+    }
+    if (st != DUET_OK)
+        return st;
+    return read_selector(L, idx, m, is_lua ? "uniform" : m->type->default_selector, where, err);
+}
+
+static duet_status read_methods(lua_State *L, int exp, duet_config *cfg, duet_error *err)
+{
+    lua_getfield(L, exp, "methods");
+    int list = lua_gettop(L);
+    size_t n = 0;
+    duet_status st = expect_list(L, list, "methods", DUET_MAX_METHODS, cfg->where,
+                                 "{ duet.method.uniform {} }", &n, err);
+    if (st != DUET_OK)
+        goto done;
+    cfg->methods = duet_calloc(n, sizeof *cfg->methods);
+    if (cfg->methods == NULL) {
+        st = duet_error_set(err, DUET_ENOMEM, "out of memory reading %zu methods", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n && st == DUET_OK; i++) {
+        lua_rawgeti(L, list, (lua_Integer)i + 1);
+        int idx = lua_gettop(L);
+        char what[64];
+        snprintf(what, sizeof what, "methods[%zu]", i + 1);
+        st = expect_kind(L, idx, "method", cfg->where, what, "duet.method.<name> { ... }", err);
+        if (st == DUET_OK) {
+            cfg->n_methods = i + 1;
+            cfg->methods[i].lua_ref = LUA_NOREF;
+            st = read_method(L, idx, cfg, &cfg->methods[i], err);
+        }
+        for (size_t j = 0; st == DUET_OK && j < i; j++)
+            if (strcmp(cfg->methods[j].label, cfg->methods[i].label) == 0)
+                st = duet_error_set(err, DUET_EINVAL,
+                                    "%s: method label '%s' is already used at %s; give one of "
+                                    "them another name = \"...\"",
+                                    cfg->methods[i].where, cfg->methods[i].label,
+                                    cfg->methods[j].where);
+        lua_settop(L, list);
+    }
+done:
+    lua_settop(L, list - 1);
+    return st;
+}
+
+/* ------------------------------------------------------------------ resolved text */
+
+static void format_selector(duet_buf *b, const duet_method_config *m)
+{
+    duet_buf_puts(b, "selector = { type = ");
+    duet_buf_put_lua_string(b, m->selector->name);
+    duet_buf_puts(b, ", ");
+    duet_options_format(m->selector->options, m->selector_options, b);
+    duet_buf_puts(b, "}, ");
+}
+
+static duet_status format_resolved(duet_config *cfg, duet_error *err)
+{
+    duet_buf b = {0};
+    duet_buf_puts(&b, "return {\n  name = ");
+    duet_buf_put_lua_string(&b, cfg->name);
+    duet_buf_puts(&b, ",\n  description = ");
+    duet_buf_put_lua_string(&b, cfg->description);
+    duet_buf_printf(&b, ",\n  seed = %llu,\n  trials = %lld,\n", (unsigned long long)cfg->seed,
+                    (long long)cfg->trials);
+    duet_buf_printf(&b, "  budget = { points = %lld, iterations = %lld, samples = %lld },\n",
+                    (long long)cfg->points, (long long)cfg->iterations, (long long)cfg->samples);
+    duet_buf_puts(&b, "  warm_start = { ");
+    duet_options_format(warm_start_option_table, &cfg->warm_start, &b);
+    duet_buf_puts(&b, "},\n  backend = { type = ");
+    duet_buf_put_lua_string(&b, cfg->backend->name);
+    duet_buf_puts(&b, ", ");
+    duet_options_format(cfg->backend->options, cfg->backend_options, &b);
+    duet_buf_puts(&b, "},\n  tasks = {\n");
+    for (size_t i = 0; i < cfg->n_tasks; i++) {
+        duet_buf_puts(&b, "    { name = ");
+        duet_buf_put_lua_string(&b, cfg->tasks[i].name);
+        duet_buf_puts(&b, ", ");
+        duet_options_format(cfg->backend->task_options, cfg->tasks[i].options, &b);
+        duet_buf_puts(&b, "},\n");
+    }
+    duet_buf_puts(&b, "  },\n  methods = {\n");
+    for (size_t i = 0; i < cfg->n_methods; i++) {
+        const duet_method_config *m = &cfg->methods[i];
+        duet_buf_puts(&b, "    { name = ");
+        duet_buf_put_lua_string(&b, m->label);
+        duet_buf_puts(&b, ", type = ");
+        duet_buf_put_lua_string(&b, m->type->name);
+        duet_buf_printf(&b, ", samples = %lld, ", (long long)m->samples);
+        if (m->options)
+            duet_options_format(m->type->options, m->options, &b);
+        format_selector(&b, m);
+        duet_buf_puts(&b, "},\n");
+    }
+    duet_buf_puts(&b, "  },\n}\n");
+    duet_status st = duet_buf_status(&b, err);
+    if (st == DUET_OK)
+        cfg->resolved = b.data;
+    else
+        duet_buf_free(&b);
+    return st;
+}
+
+/* ------------------------------------------------------------------ limits */
+
+static duet_status check_limits(duet_config *cfg, duet_error *err)
+{
+    double total = duet_config_evaluations(cfg);
+    if (total > DUET_MAX_EVALUATIONS)
+        return duet_error_set(err, DUET_ELIMIT,
+                              "%s: experiment: %.3g evaluations in all (tasks x methods x trials x "
+                              "(iterations x samples + warm start)) exceed the limit of %.0f; "
+                              "lower trials, iterations or samples",
+                              cfg->where, total, DUET_MAX_EVALUATIONS);
+    return DUET_OK;
+}
+
+double duet_config_evaluations(const duet_config *cfg)
+{
+    double per_trial_methods = 0.0;
+    for (size_t i = 0; i < cfg->n_methods; i++) {
+        double warm = 0.0;
+        if (cfg->methods[i].type->flags & DUET_METHOD_WARM_START)
+            warm = (double)duet_warm_start_points(&cfg->warm_start, 64);
+        per_trial_methods += (double)cfg->iterations * (double)cfg->methods[i].samples + warm;
+    }
+    return (double)cfg->n_tasks * (double)cfg->trials * per_trial_methods;
+}
+
+size_t duet_warm_start_points(const duet_warm_start *ws, size_t n)
+{
+    switch (ws->design) {
+    case DUET_WARM_UNIFORM:
+        return 1;
+    case DUET_WARM_DIRICHLET:
+        return (size_t)ws->count;
+    case DUET_WARM_VERTICES:
+        return n;
+    default:
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------------ entry points */
+
+static duet_status read_experiment(lua_State *L, int exp, const duet_load_options *opt,
+                                   duet_config *cfg, duet_error *err)
+{
+    char where[256];
+    table_where(L, exp, "experiment", where, sizeof where);
+    if ((cfg->where = duet_strdup(where)) == NULL)
+        return duet_error_set(err, DUET_ENOMEM, "out of memory reading the experiment");
+    experiment_options e = {0};
+    duet_status st = duet_options_from_lua(L, exp, experiment_option_table, &e, experiment_keys,
+                                           where, "experiment", err);
+    cfg->name = e.name;
+    cfg->description = e.description;
+    cfg->seed = (uint64_t)e.seed;
+    cfg->trials = e.trials;
+    if (st != DUET_OK)
+        return st;
+    if (cfg->name[0] == '\0' || strpbrk(cfg->name, "/\n") != NULL)
+        return duet_error_set(err, DUET_EINVAL,
+                              "%s: experiment: 'name' must be non-empty without '/' or newlines, "
+                              "got \"%s\"",
+                              where, cfg->name);
+    if (opt && opt->seed_given)
+        cfg->seed = opt->seed;
+    if ((st = read_backend(L, exp, cfg, err)) != DUET_OK)
+        return st;
+    if ((st = read_budget(L, exp, cfg, err)) != DUET_OK)
+        return st;
+    if ((st = read_warm_start(L, exp, cfg, err)) != DUET_OK)
+        return st;
+    if ((st = read_tasks(L, exp, cfg, err)) != DUET_OK)
+        return st;
+    if ((st = read_methods(L, exp, cfg, err)) != DUET_OK)
+        return st;
+    if ((st = check_limits(cfg, err)) != DUET_OK)
+        return st;
+    return format_resolved(cfg, err);
+}
+
+/* Applies the overrides to the experiment table at exp. */
+static duet_status apply_sets(lua_State *L, int exp, const duet_load_options *opt, duet_error *err)
+{
+    for (size_t i = 0; opt && i < opt->n_sets; i++) {
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "duet.overrides");
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+            duet_status st = duet_error_set(err, DUET_EIO, "cannot load the override helper: %s",
+                                            lua_tostring(L, -1));
+            lua_pop(L, 1);
+            return st;
+        }
+        lua_getfield(L, -1, "apply");
+        lua_pushvalue(L, exp);
+        lua_pushstring(L, opt->sets[i]);
+        if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+            duet_status st =
+                duet_error_set(err, DUET_EINVAL, "--set %s: %s", opt->sets[i], lua_tostring(L, -1));
+            lua_pop(L, 2);
+            return st;
+        }
+        lua_pop(L, 1);
+    }
+    return DUET_OK;
+}
+
+static duet_status load_chunk(lua_State *L, const char *text, size_t len, const char *chunkname,
+                              const duet_load_options *opt, duet_config **out, duet_error *err)
+{
+    duet_config *cfg = duet_calloc(1, sizeof *cfg);
+    if (cfg == NULL)
+        return duet_error_set(err, DUET_ENOMEM, "out of memory loading an experiment");
+    cfg->L = L;
+    duet_status st = DUET_OK;
+    int base = lua_gettop(L);
+    if (luaL_loadbufferx(L, text, len, chunkname, "t") != LUA_OK) {
+        st = duet_error_set(err, DUET_EINVAL, "%s", lua_tostring(L, -1));
+        goto fail;
+    }
+    if ((st = duet_lua_pcall(L, 0, 1, err)) != DUET_OK)
+        goto fail;
+    int exp = lua_gettop(L);
+    const char *shown = chunkname[0] == '@' || chunkname[0] == '=' ? chunkname + 1 : chunkname;
+    if (lua_type(L, exp) != LUA_TTABLE || string_field(L, exp, "_kind") == NULL ||
+        strcmp(string_field(L, exp, "_kind"), "experiment") != 0) {
+        st = duet_error_set(err, DUET_EINVAL,
+                            "%s: the script must end with `return duet.experiment { ... }`, but "
+                            "it returned %s",
+                            shown, lua_isnil(L, exp) ? "nothing" : luaL_typename(L, exp));
+        goto fail;
+    }
+    if ((st = apply_sets(L, exp, opt, err)) != DUET_OK)
+        goto fail;
+    if ((st = read_experiment(L, exp, opt, cfg, err)) != DUET_OK)
+        goto fail;
+    lua_settop(L, base);
+    *out = cfg;
+    return DUET_OK;
+fail:
+    lua_settop(L, base);
+    cfg->L = NULL; /* the caller closes L */
+    duet_config_free(cfg);
+    return st;
+}
+
+duet_status duet_config_load_string(const char *text, const char *chunkname,
+                                    const duet_load_options *opt, duet_config **out,
+                                    duet_error *err)
+{
+    lua_State *L = NULL;
+    duet_status st = duet_lua_new_state(NULL, &L, err);
+    if (st != DUET_OK)
+        return st;
+    st = load_chunk(L, text, strlen(text), chunkname, opt, out, err);
+    if (st != DUET_OK) {
+        lua_close(L);
+        return st;
+    }
+    (*out)->script_text = duet_strdup(text);
+    (*out)->script_path = duet_strdup(chunkname[0] == '@' ? chunkname + 1 : chunkname);
+    if ((*out)->script_text == NULL || (*out)->script_path == NULL) {
+        duet_config_free(*out);
+        *out = NULL;
+        return duet_error_set(err, DUET_ENOMEM, "out of memory loading an experiment");
+    }
+    return DUET_OK;
+}
+
+duet_status duet_config_load(const char *script_path, const duet_load_options *opt,
+                             duet_config **out, duet_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    duet_status st = duet_read_text_file(script_path, 1 << 24, &text, &len, err);
+    if (st != DUET_OK)
+        return st;
+    if (strlen(text) != len) {
+        duet_free(text);
+        return duet_error_set(err, DUET_EINVAL,
+                              "%s: the script contains a NUL byte; experiment scripts are text",
+                              script_path);
+    }
+    lua_State *L = NULL;
+    if ((st = duet_lua_new_state(script_path, &L, err)) != DUET_OK) {
+        duet_free(text);
+        return st;
+    }
+    char chunkname[1024];
+    snprintf(chunkname, sizeof chunkname, "@%s", script_path);
+    st = load_chunk(L, text, len, chunkname, opt, out, err);
+    if (st != DUET_OK) {
+        lua_close(L);
+        duet_free(text);
+        return st;
+    }
+    (*out)->script_text = text;
+    if (((*out)->script_path = duet_strdup(script_path)) == NULL) {
+        duet_config_free(*out);
+        *out = NULL;
+        return duet_error_set(err, DUET_ENOMEM, "out of memory loading an experiment");
+    }
+    return DUET_OK;
+}
+
+void duet_config_free(duet_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < cfg->n_tasks; i++) {
+        duet_task_config *t = &cfg->tasks[i];
+        if (t->options && cfg->backend)
+            duet_options_free(cfg->backend->task_options, t->options);
+        duet_free(t->options);
+        duet_free(t->name);
+        duet_free(t->where);
+    }
+    duet_free(cfg->tasks);
+    for (size_t i = 0; i < cfg->n_methods; i++) {
+        duet_method_config *m = &cfg->methods[i];
+        if (m->options && m->type)
+            duet_options_free(m->type->options, m->options);
+        if (m->selector_options && m->selector)
+            duet_options_free(m->selector->options, m->selector_options);
+        duet_free(m->options);
+        duet_free(m->selector_options);
+        duet_free(m->label);
+        duet_free(m->where);
+    }
+    duet_free(cfg->methods);
+    if (cfg->backend_options && cfg->backend)
+        duet_options_free(cfg->backend->options, cfg->backend_options);
+    duet_free(cfg->backend_options);
+    duet_free(cfg->backend_where);
+    duet_free(cfg->name);
+    duet_free(cfg->description);
+    duet_free(cfg->where);
+    duet_free(cfg->script_path);
+    duet_free(cfg->script_text);
+    duet_free(cfg->resolved);
+    if (cfg->L)
+        lua_close(cfg->L);
+    duet_free(cfg);
+}
