@@ -11,11 +11,14 @@ local duet = {}
 
 duet.version = core.version
 
--- "script.lua:LINE" of the caller `level` frames above the function calling this.
+-- "script.lua:LINE" of the caller `level` frames above the function calling this, or nil when
+-- the builder was tail-called (as in `return duet.experiment { ... }`), which leaves no caller
+-- frame; the C loader then finds the line in the script's text.
 local function where(level)
+  local builder = debug.getinfo(level, "t")
   local info = debug.getinfo(level + 1, "Sl")
-  if info == nil then
-    return "?"
+  if info == nil or (builder and builder.istailcall) or info.currentline < 0 then
+    return nil
   end
   return info.short_src .. ":" .. tostring(info.currentline)
 end

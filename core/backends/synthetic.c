@@ -24,9 +24,11 @@
  * plus Gaussian noise of standard deviation `score_noise` and `less_noise`: imperfect but
  * informative proxies, the second less informative than the first.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "backends/synthetic.h"
 #include "util/mem.h"
@@ -42,6 +44,7 @@ typedef struct synthetic_options {
     double gold_fraction;
     double score_noise;
     double less_noise;
+    double delay;
 } synthetic_options;
 
 typedef struct synthetic_task_options {
@@ -64,6 +67,8 @@ static const duet_option synthetic_option_table[] = {
      "standard deviation of the noise on 'influence' item scores"},
     {"less_noise", DUET_OPT_DOUBLE, offsetof(synthetic_options, less_noise), "0.8", 0, 1e6, NULL,
      "standard deviation of the noise on 'less' item scores"},
+    {"delay", DUET_OPT_DOUBLE, offsetof(synthetic_options, delay), "0", 0, 3600, NULL,
+     "seconds each evaluation sleeps, to simulate expensive training in tests and demos"},
     {NULL},
 };
 
@@ -90,6 +95,7 @@ typedef struct synthetic_state {
     uint64_t gold;
     uint64_t seed;
     double score_noise, less_noise;
+    double delay;
     double *quality; /* [n x items] */
     char (*names)[24];
 } synthetic_state;
@@ -126,6 +132,7 @@ static duet_status synthetic_open(const void *options, const duet_backend_env *e
     s->seed = duet_seed_label(env->seed, "synthetic:items");
     s->score_noise = o->score_noise;
     s->less_noise = o->less_noise;
+    s->delay = o->delay;
     s->quality = duet_malloc(cells * sizeof *s->quality);
     s->names = duet_calloc(n, sizeof *s->names);
     uint64_t *order = duet_malloc((size_t)o->items * sizeof *order);
@@ -308,6 +315,12 @@ static duet_status synthetic_evaluate(void *state, void *task, const duet_subset
     out->value = value;
     out->feedback = value + t->noise * duet_rng_normal(&rng);
     out->seconds = 0.0;
+    if (s->delay > 0) {
+        struct timespec ts = {(time_t)s->delay, (long)((s->delay - floor(s->delay)) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        out->seconds = s->delay;
+    }
     return DUET_OK;
 }
 

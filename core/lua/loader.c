@@ -88,13 +88,21 @@ static const char *const method_entry_keys[] = {"name", "samples", "selector", N
 static const char *const task_entry_keys[] = {"name", NULL};
 static const char *const lua_method_keys[] = {"propose", "observe", "init", "selector", NULL};
 
+/* Option names one method type may declare, at most. */
+#define DUET_MAX_OPTION_NAMES 128
+
 /* ------------------------------------------------------------------ helpers */
 
 /* Copies the string field `_where` of the table at idx into out, or `fallback`. */
 static void table_where(lua_State *L, int idx, const char *fallback, char *out, size_t size)
 {
     lua_getfield(L, idx, "_where");
-    snprintf(out, size, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : fallback);
+    const char *where = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : fallback;
+    size_t len = strlen(where);
+    if (len >= size)
+        len = size - 1;
+    memcpy(out, where, len);
+    out[len] = '\0';
     lua_pop(L, 1);
 }
 
@@ -350,10 +358,22 @@ static duet_status read_method(lua_State *L, int idx, duet_config *cfg, duet_met
         return duet_error_set(err, DUET_EINVAL, "%s: unknown method '%s'; see `duet help methods`",
                               where, type ? type : "?");
 
-    /* Runner-level keys common to every method. */
+    /* Runner-level keys common to every method; the type's own options are read below. */
+    const char *known[DUET_MAX_OPTION_NAMES + 2];
+    size_t n_known = 0;
+    if (is_lua)
+        for (const char *const *k = lua_method_keys; *k; k++)
+            known[n_known++] = *k;
+    for (const duet_option *o = m->type->options; o && o->name && n_known < DUET_MAX_OPTION_NAMES;
+         o++)
+        known[n_known++] = o->name;
+    known[n_known++] = "selector";
+    known[n_known] = NULL;
     method_entry_options entry = {0};
-    duet_status st = duet_options_from_lua(L, idx, method_entry_option_table, &entry, NULL, where,
-                                           "method", err);
+    char context[128];
+    snprintf(context, sizeof context, "method %s", m->type->name);
+    duet_status st = duet_options_from_lua(L, idx, method_entry_option_table, &entry, known, where,
+                                           context, err);
     if (st == DUET_OK && (entry.name == NULL || *entry.name == '\0')) {
         if (is_lua)
             st = duet_error_set(err, DUET_EINVAL,
@@ -372,7 +392,6 @@ static duet_status read_method(lua_State *L, int idx, duet_config *cfg, duet_met
     if (st != DUET_OK)
         return st;
 
-    char context[128];
     snprintf(context, sizeof context, "method %s", m->label);
     if (is_lua) {
         /* Keep the method's table alive for the run; its functions are called by duet_method_lua.
@@ -539,11 +558,31 @@ size_t duet_warm_start_points(const duet_warm_start *ws, size_t n)
 
 /* ------------------------------------------------------------------ entry points */
 
+/*
+ * The location of `duet.experiment` in the script text, for when the builder was tail-called and
+ * Lua kept no caller frame: the last line that mentions duet.experiment.
+ */
+static void experiment_line(const char *chunkname, const char *text, char *out, size_t size)
+{
+    const char *shown = chunkname[0] == '@' || chunkname[0] == '=' ? chunkname + 1 : chunkname;
+    size_t line = 1, found = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n')
+            line++;
+        else if (strncmp(p, "duet.experiment", 15) == 0)
+            found = line;
+    }
+    if (found)
+        snprintf(out, size, "%s:%zu", shown, found);
+    else
+        snprintf(out, size, "%s", shown);
+}
+
 static duet_status read_experiment(lua_State *L, int exp, const duet_load_options *opt,
-                                   duet_config *cfg, duet_error *err)
+                                   const char *fallback_where, duet_config *cfg, duet_error *err)
 {
     char where[256];
-    table_where(L, exp, "experiment", where, sizeof where);
+    table_where(L, exp, fallback_where, where, sizeof where);
     if ((cfg->where = duet_strdup(where)) == NULL)
         return duet_error_set(err, DUET_ENOMEM, "out of memory reading the experiment");
     experiment_options e = {0};
@@ -630,7 +669,9 @@ static duet_status load_chunk(lua_State *L, const char *text, size_t len, const 
     }
     if ((st = apply_sets(L, exp, opt, err)) != DUET_OK)
         goto fail;
-    if ((st = read_experiment(L, exp, opt, cfg, err)) != DUET_OK)
+    char fallback[512];
+    experiment_line(chunkname, text, fallback, sizeof fallback);
+    if ((st = read_experiment(L, exp, opt, fallback, cfg, err)) != DUET_OK)
         goto fail;
     lua_settop(L, base);
     *out = cfg;

@@ -144,7 +144,7 @@ void duet_trial_update_derived(duet_trial_results *tr, size_t t, int goal, int o
     for (size_t s = 0; s <= t; s++)
         if (better(tr->value[s], best_value, goal))
             best_value = tr->value[s];
-    tr->regret[t] = fabs(optimum - best_value);
+    tr->regret[t] = goal == 0 ? optimum - best_value : best_value - optimum;
 }
 
 void duet_results_progress(const duet_results *r, size_t *trials_complete, size_t *trials_total,

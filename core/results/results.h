@@ -121,8 +121,9 @@ duet_status duet_trial_series(duet_trial_results *tr, const char *name, size_t l
 
 /*
  * Recomputes best_so_far[t] and regret[t] of a trial from feedback and value of rows 0..t:
- * best in the goal's direction, regret = |optimum - best noiseless value so far| when the
- * optimum is known (NaN otherwise).
+ * best in the goal's direction, and simple regret, the gap from the best noiseless value so far
+ * to the optimum in the goal's direction (optimum - best when maximizing), when the optimum is
+ * known (NaN otherwise). A negative regret means the backend's optimum is wrong.
  */
 void duet_trial_update_derived(duet_trial_results *tr, size_t t, int goal, int optimum_known,
                                double optimum);

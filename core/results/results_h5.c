@@ -655,9 +655,14 @@ static void read_trial(reader *rd, hid_t trials, size_t index, const duet_result
     hid_t warm = open_group(rd, g, "warm_start");
     size_t W = warm >= 0 ? dataset_length(rd, warm, "feedback", 1000000) : 0;
     hid_t answer = open_group(rd, g, "answer");
+    /* An unfinished trial has no answer yet: its items dataset is empty. */
     size_t M = answer >= 0 ? dataset_length(rd, answer, "items", (size_t)1 << 27) : 0;
+    if (rd->status == DUET_OK && M != 0 && M != r->points)
+        rfail(rd, DUET_EFORMAT, "answer of trial %s has %zu items, not 0 or %zu", name, M,
+              r->points);
     if (rd->status == DUET_OK && spend(rd, T, 6 * n + 2 * k + 10) && spend(rd, W, n + 2) &&
-        spend(rd, M + n, 0) && duet_trial_results_alloc(tr, T, n, k, W, M, rd->err) != DUET_OK)
+        spend(rd, r->points + n, 0) &&
+        duet_trial_results_alloc(tr, T, n, k, W, r->points, rd->err) != DUET_OK)
         rd->status = rd->err->status;
     if (rd->status != DUET_OK)
         goto done;

@@ -1,8 +1,10 @@
 /* A growing character buffer; an allocation failure is sticky and reported once at the end. */
 #include "util/buf.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/mem.h"
@@ -66,6 +68,25 @@ void duet_buf_printf(duet_buf *b, const char *fmt, ...)
         b->len += (size_t)n;
     }
     va_end(ap);
+}
+
+void duet_buf_put_double(duet_buf *b, double x)
+{
+    if (isnan(x)) {
+        duet_buf_puts(b, "0/0");
+        return;
+    }
+    if (isinf(x)) {
+        duet_buf_puts(b, x > 0 ? "1/0" : "-1/0");
+        return;
+    }
+    char text[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, x);
+        if (strtod(text, NULL) == x)
+            break;
+    }
+    duet_buf_puts(b, text);
 }
 
 void duet_buf_put_lua_string(duet_buf *b, const char *s)

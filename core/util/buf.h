@@ -22,6 +22,11 @@ void duet_buf_printf(duet_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/*
+ * Appends x in the shortest decimal form that reads back to the same double (at most 17
+ * significant digits); NaN and infinities as 0/0, 1/0 and -1/0 so the text stays valid Lua.
+ */
+void duet_buf_put_double(duet_buf *b, double x);
 /* Appends s as a double-quoted Lua string literal with escapes. */
 void duet_buf_put_lua_string(duet_buf *b, const char *s);
 /* DUET_ENOMEM with a message if any append failed, DUET_OK otherwise. */

@@ -326,7 +326,7 @@ static duet_status unknown_key(lua_State *L, const duet_option *spec, const char
 {
     if (lua_type(L, -2) != LUA_TSTRING) {
         char value[96];
-        describe_value(L, -2, value, sizeof value);
+        describe_value(L, -1, value, sizeof value);
         return duet_error_set(err, DUET_EINVAL,
                               "%s: %s: unexpected positional entry %s; write options as "
                               "name = value",
@@ -597,7 +597,7 @@ duet_status duet_options_format(const duet_option *spec, const void *dest, duet_
             duet_buf_printf(out, "%lld", (long long)*CFIELD(dest, o, int64_t));
             break;
         case DUET_OPT_DOUBLE:
-            duet_buf_printf(out, "%.17g", *CFIELD(dest, o, double));
+            duet_buf_put_double(out, *CFIELD(dest, o, double));
             break;
         case DUET_OPT_BOOL:
             duet_buf_puts(out, *CFIELD(dest, o, int) ? "true" : "false");
@@ -616,8 +616,11 @@ duet_status duet_options_format(const duet_option *spec, const void *dest, duet_
         case DUET_OPT_DOUBLES: {
             const duet_doubles *d = CFIELD(dest, o, duet_doubles);
             duet_buf_puts(out, "{");
-            for (size_t i = 0; i < d->n; i++)
-                duet_buf_printf(out, "%s%.17g", i ? ", " : "", d->v[i]);
+            for (size_t i = 0; i < d->n; i++) {
+                if (i)
+                    duet_buf_puts(out, ", ");
+                duet_buf_put_double(out, d->v[i]);
+            }
             duet_buf_puts(out, "}");
             break;
         }
