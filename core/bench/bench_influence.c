@@ -3,7 +3,7 @@
  * conjugate-gradient reference and with every requested estimator, and sums times and work.
  *
  * Invariant: all estimators score the same trained parameters, so their differences come from
- * the solve alone; scores of every estimator are kept until the end for the agreement figures.
+ * the solve alone. Scores of every estimator are kept until the end for the agreement figures.
  */
 #include "bench/bench_influence.h"
 

@@ -1,7 +1,7 @@
 /*
  * `duet influence POOL.h5 -o SCORES.h5 [options]`: computes per-item scores of every domain
- * of a pool (or the named ones) and caches them in an HDF5 scores file; a rerun reuses scores
- * whose cache key still matches and recomputes stale ones, printing which it did per domain.
+ * of a pool (or the named ones) and caches them in an HDF5 scores file. A rerun reuses scores
+ * whose cache key still matches and recomputes stale ones, and prints which it did per domain.
  *
  * Invariant: arguments are fully parsed and checked before any file is touched, and every
  * failure prints one "duet influence: ..." line on stderr.

@@ -4,7 +4,7 @@
  * the domain's training rows followed by its held-out rows. Also the writer of such files, for
  * tests and benchmarks.
  *
- * Invariant: an open pool holds only the domain names and the root settings; features are read
+ * Invariant: an open pool keeps only the domain names and the root settings. Features are read
  * when a domain is opened and freed when it is closed, so one domain is in memory at a time.
  */
 #include <math.h>

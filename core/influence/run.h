@@ -1,8 +1,8 @@
 /*
  * Scoring a whole pool with caching: the library side of `duet influence`. For every selected
  * domain it trains the factory's model on the training split, computes scores of one kind, and
- * writes them to the scores file, unless the file already holds scores with the same cache key,
- * which are then reused.
+ * writes them to the scores file. Scores already in the file under the same cache key are
+ * reused instead.
  *
  * The cache key of (kind, domain) is the FNV-1a 64 hash of the text
  *     "pool=<hash of the pool file's bytes>\nmodel=<factory's model settings>\n"
@@ -39,7 +39,7 @@ typedef struct duet_influence_request {
     uint64_t seed;                             /* seed of the training stream per domain */
     const char *const *domains;                /* [n_domains] names; NULL for every domain */
     size_t n_domains;
-    const duet_log *log; /* one INFO line per domain says whether it was reused or computed */
+    const duet_log *log; /* one INFO line per domain: reused or computed */
 } duet_influence_request;
 
 /*

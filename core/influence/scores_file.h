@@ -7,8 +7,8 @@
  *   /                      attributes format = "duet-scores" (string), version = 1 (int64)
  *   /<kind>/<domain>       float64 [n]: score of training item i of the domain, i = 0..n-1;
  *                          larger means more helpful; kind is "influence" or "less"
- *     attributes (all optional for readers; `duet influence` writes every one):
- *       key        string, 16 lower-case hex digits: cache key (see duet_scores_key)
+ *     attributes, all optional for readers (`duet influence` writes every one):
+ *       key        string, 16 lower-case hex digits: the cache key defined in influence/run.h
  *       estimator  string: "exact", "cg", "lissa", "identity", "datainf", "less", or the
  *                  external worker's own method name
  *       settings   string: the estimator's settings, "name=value, ..."
@@ -55,8 +55,8 @@ void duet_hash_hex(uint64_t value, char out[17]);
 
 /*
  * Looks up /<kind>/<domain> in the scores file at path. *found is 0 when the file, the kind or
- * the domain is absent (not an error); otherwise 1 with meta filled (attributes that are absent
- * are left empty or zero) and *n the dataset's length.
+ * the domain is absent, which is not an error. Otherwise *found is 1, *n is the dataset's
+ * length, and meta has its attributes (absent ones are left empty or zero).
  */
 duet_status duet_scores_probe(const char *path, const char *kind, const char *domain, int *found,
                               uint64_t *n, duet_scores_meta *meta, duet_error *err);

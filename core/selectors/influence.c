@@ -10,7 +10,6 @@
  * scores fetched then, so every draw samples from the same per-domain distributions.
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "selectors/selector_common.h"
 #include "selectors/selectors.h"
@@ -18,8 +17,7 @@
 
 typedef struct influence_state {
     duet_selector_base base;
-    double **logw; /* [n][sizes[i]] log-weights */
-    double *ess;   /* [n] 1 / sum p^2 of each domain's weights */
+    duet_selector_weights weights;
 } influence_state;
 
 static void influence_destroy(void *state)
@@ -27,10 +25,7 @@ static void influence_destroy(void *state)
     influence_state *s = state;
     if (s == NULL)
         return;
-    for (size_t i = 0; s->logw != NULL && i < s->base.n; i++)
-        duet_free(s->logw[i]);
-    duet_free(s->logw);
-    duet_free(s->ess);
+    duet_selector_weights_free(&s->weights);
     duet_selector_base_free(&s->base);
     duet_free(s);
 }
@@ -44,30 +39,15 @@ static duet_status influence_create(const duet_selector_env *env, const void *op
     if (s == NULL)
         return duet_error_set(err, DUET_ENOMEM, "selector influence: no memory");
     duet_status st = duet_selector_base_init(&s->base, env, "influence", "influence", err);
+    if (st == DUET_OK)
+        st = duet_selector_weights_init(&s->weights, &s->base, (duet_weight_rule)opt->rule,
+                                        opt->eps, opt->tau, err);
     if (st != DUET_OK) {
-        duet_free(s);
+        influence_destroy(s);
         return st;
-    }
-    s->logw = duet_calloc(env->n, sizeof *s->logw);
-    s->ess = duet_calloc(env->n, sizeof *s->ess);
-    if (s->logw == NULL || s->ess == NULL)
-        goto nomem;
-    for (size_t i = 0; i < env->n; i++) {
-        size_t n = (size_t)s->base.sizes[i];
-        s->logw[i] = duet_malloc(n * sizeof **s->logw);
-        if (s->logw[i] == NULL)
-            goto nomem;
-        if (opt->rule == 0)
-            duet_selector_log_weights_paper(s->base.scores[i], n, opt->eps, s->logw[i]);
-        else
-            duet_selector_log_weights_tempered(s->base.scores[i], n, opt->tau, s->logw[i]);
-        s->ess[i] = duet_selector_ess(s->logw[i], n);
     }
     *state = s;
     return DUET_OK;
-nomem:
-    influence_destroy(s);
-    return duet_error_set(err, DUET_ENOMEM, "selector influence: no memory for the weights");
 }
 
 static duet_status influence_draw(void *state, duet_rng *rng, duet_subset *out, double *ess,
@@ -78,11 +58,11 @@ static duet_status influence_draw(void *state, duet_rng *rng, duet_subset *out, 
         duet_status st =
             duet_selector_check_count(&s->base, out, i, s->base.sizes[i], "items", err);
         if (st == DUET_OK)
-            st = duet_selector_successive(rng, s->logw[i], (size_t)s->base.sizes[i],
+            st = duet_selector_successive(rng, s->weights.logw[i], (size_t)s->base.sizes[i],
                                           (size_t)out->counts[i], out->items + out->offset[i], err);
         if (st != DUET_OK)
             return st;
-        ess[i] = s->ess[i];
+        ess[i] = s->weights.ess[i];
     }
     return DUET_OK;
 }

@@ -18,8 +18,7 @@
 typedef struct less_state {
     duet_selector_base base;
     int weighted;
-    double **logw; /* [n][sizes[i]] for the weighted draw, NULL for top */
-    double *ess;
+    duet_selector_weights weights; /* empty for the top draw */
 } less_state;
 
 static void less_destroy(void *state)
@@ -27,10 +26,7 @@ static void less_destroy(void *state)
     less_state *s = state;
     if (s == NULL)
         return;
-    for (size_t i = 0; s->logw != NULL && i < s->base.n; i++)
-        duet_free(s->logw[i]);
-    duet_free(s->logw);
-    duet_free(s->ess);
+    duet_selector_weights_free(&s->weights);
     duet_selector_base_free(&s->base);
     duet_free(s);
 }
@@ -43,29 +39,17 @@ static duet_status less_create(const duet_selector_env *env, const void *options
     less_state *s = duet_calloc(1, sizeof *s);
     if (s == NULL)
         return duet_error_set(err, DUET_ENOMEM, "selector less: no memory");
-    duet_status st = duet_selector_base_init(&s->base, env, "less", "less", err);
-    if (st != DUET_OK) {
-        duet_free(s);
-        return st;
-    }
     s->weighted = opt->draw == 1;
-    s->logw = duet_calloc(env->n, sizeof *s->logw);
-    s->ess = duet_calloc(env->n, sizeof *s->ess);
-    if (s->logw == NULL || s->ess == NULL)
-        goto nomem;
-    for (size_t i = 0; s->weighted && i < env->n; i++) {
-        size_t n = (size_t)s->base.sizes[i];
-        s->logw[i] = duet_malloc(n * sizeof **s->logw);
-        if (s->logw[i] == NULL)
-            goto nomem;
-        duet_selector_log_weights_tempered(s->base.scores[i], n, opt->tau, s->logw[i]);
-        s->ess[i] = duet_selector_ess(s->logw[i], n);
+    duet_status st = duet_selector_base_init(&s->base, env, "less", "less", err);
+    if (st == DUET_OK && s->weighted)
+        st = duet_selector_weights_init(&s->weights, &s->base, DUET_WEIGHTS_TEMPERED, 0, opt->tau,
+                                        err);
+    if (st != DUET_OK) {
+        less_destroy(s);
+        return st;
     }
     *state = s;
     return DUET_OK;
-nomem:
-    less_destroy(s);
-    return duet_error_set(err, DUET_ENOMEM, "selector less: no memory for the weights");
 }
 
 static duet_status less_draw(void *state, duet_rng *rng, duet_subset *out, double *ess,
@@ -80,8 +64,8 @@ static duet_status less_draw(void *state, duet_rng *rng, duet_subset *out, doubl
         k = (size_t)out->counts[i];
         uint64_t *dst = out->items + out->offset[i];
         if (s->weighted) {
-            st = duet_selector_successive(rng, s->logw[i], n, k, dst, err);
-            ess[i] = s->ess[i];
+            st = duet_selector_successive(rng, s->weights.logw[i], n, k, dst, err);
+            ess[i] = s->weights.ess[i];
         } else {
             st = duet_selector_top_k(s->base.scores[i], n, k, dst, err);
             ess[i] = (double)k;

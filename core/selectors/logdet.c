@@ -7,9 +7,9 @@
  * Schur complement K_ii - K_iS K_SS^{-1} K_Si, so log det grows by log d2[i] when i is added,
  * and the greedy pick is the candidate with the largest d2.
  *
- * For speed each draw considers only a uniform random subset of `candidates` items per domain
- * (all items when the domain is no larger); this subset is also the draw's only randomness, so
- * a domain with at most `candidates` items returns the same items on every draw.
+ * For speed each draw considers only a uniform random subset of `candidates` items per domain,
+ * or all items when the domain is no larger. This subset is the draw's only randomness, so a
+ * domain with at most `candidates` items returns the same items on every draw.
  *
  * Invariant: features are fetched once at create(); every draw picks counts[i] distinct items,
  * each of which lies in the draw's candidate subset.
@@ -143,7 +143,7 @@ static double median_bandwidth(const double *x, size_t dim, const uint64_t *pool
 
 /*
  * Greedy selection of k of the m candidates pool[0..m-1]; writes the chosen item indices to
- * out in pick order. c is [m x k] scratch (row i holds candidate i's Cholesky row), d2 is [m].
+ * out in pick order. c is [m x k] scratch (row i is candidate i's Cholesky row), d2 is [m].
  */
 static void greedy(const double *x, size_t dim, const uint64_t *pool, size_t m, size_t k, double h,
                    double *c, double *d2, uint64_t *out)

@@ -153,6 +153,41 @@ double duet_selector_ess(const double *logw, size_t n)
     return sum > 0 ? sum * sum / sum_sq : 0.0;
 }
 
+void duet_selector_weights_free(duet_selector_weights *w)
+{
+    for (size_t i = 0; w->logw != NULL && i < w->n; i++)
+        duet_free(w->logw[i]);
+    duet_free(w->logw);
+    duet_free(w->ess);
+    memset(w, 0, sizeof *w);
+}
+
+duet_status duet_selector_weights_init(duet_selector_weights *w, const duet_selector_base *b,
+                                       duet_weight_rule rule, double eps, double tau,
+                                       duet_error *err)
+{
+    w->n = b->n;
+    w->logw = duet_calloc(b->n, sizeof *w->logw);
+    w->ess = duet_calloc(b->n, sizeof *w->ess);
+    for (size_t i = 0; w->logw != NULL && w->ess != NULL && i < b->n; i++) {
+        size_t n = (size_t)b->sizes[i];
+        w->logw[i] = duet_malloc(n * sizeof **w->logw);
+        if (w->logw[i] == NULL)
+            break;
+        if (rule == DUET_WEIGHTS_PAPER)
+            duet_selector_log_weights_paper(b->scores[i], n, eps, w->logw[i]);
+        else
+            duet_selector_log_weights_tempered(b->scores[i], n, tau, w->logw[i]);
+        w->ess[i] = duet_selector_ess(w->logw[i], n);
+    }
+    if (w->logw == NULL || w->ess == NULL || (b->n > 0 && w->logw[b->n - 1] == NULL)) {
+        duet_selector_weights_free(w);
+        return duet_error_set(err, DUET_ENOMEM, "selector %s: no memory for the weights",
+                              b->selector);
+    }
+    return DUET_OK;
+}
+
 typedef struct keyed {
     double key;
     uint64_t index;

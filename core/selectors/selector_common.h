@@ -22,7 +22,7 @@ typedef struct duet_selector_base {
 /*
  * Copies the pool's sizes and names and, when kind is not NULL, fetches every domain's scores of
  * that kind through the backend's item_scores (rejecting a backend without it and non-finite
- * scores). On failure *b holds nothing to free.
+ * scores). On failure *b owns nothing.
  */
 duet_status duet_selector_base_init(duet_selector_base *b, const duet_selector_env *env,
                                     const char *selector, const char *kind, duet_error *err);
@@ -34,6 +34,24 @@ void duet_selector_base_free(duet_selector_base *b);
  */
 duet_status duet_selector_check_count(const duet_selector_base *b, const duet_subset *out, size_t i,
                                       uint64_t admissible, const char *what, duet_error *err);
+
+/* Per-domain log-weights of a weighted draw and the ESS of each domain's distribution. */
+typedef struct duet_selector_weights {
+    size_t n;
+    double **logw; /* [n][sizes[i]] */
+    double *ess;   /* [n] */
+} duet_selector_weights;
+
+typedef enum duet_weight_rule {
+    DUET_WEIGHTS_PAPER = 0,    /* duet_selector_log_weights_paper */
+    DUET_WEIGHTS_TEMPERED = 1, /* duet_selector_log_weights_tempered */
+} duet_weight_rule;
+
+/* Computes w from b's scores by rule; on failure w owns nothing. */
+duet_status duet_selector_weights_init(duet_selector_weights *w, const duet_selector_base *b,
+                                       duet_weight_rule rule, double eps, double tau,
+                                       duet_error *err);
+void duet_selector_weights_free(duet_selector_weights *w);
 
 /* log w_i = log(s_i - min s + eps): the rule of the DUET paper (Chen et al., 2025). */
 void duet_selector_log_weights_paper(const double *s, size_t n, double eps, double *logw);

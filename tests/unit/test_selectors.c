@@ -1,8 +1,8 @@
 /*
- * Inner selectors on a test-local backend with fixed scores and features: draws are without
- * replacement with exact counts; inclusion frequencies of weighted draws match successive-
- * sampling probabilities enumerated here; ESS matches its formula; remove_harmful drops exactly
- * the lowest floor(q n); logdet's greedy matches a greedy that recomputes each log det from a
+ * Inner selectors on a test-local backend with fixed scores and features. Draws are without
+ * replacement with exact counts, and inclusion frequencies of weighted draws match successive-
+ * sampling probabilities enumerated here. ESS matches its formula. remove_harmful drops exactly
+ * the lowest floor(q n). logdet's greedy matches a greedy that recomputes each log det from a
  * dense Cholesky factorization, and stays below the exhaustive optimum.
  */
 #include "testutil.h"
