@@ -61,6 +61,7 @@ static duet_status parse_option(const duet_influence_estimator *est, const duet_
     return DUET_OK;
 }
 
+/* NOTE: parses only DUET_OPT_INT and DUET_OPT_DOUBLE, the only types the estimator tables use. */
 duet_status duet_influence_settings_defaults(const duet_influence_estimator *est,
                                              duet_influence_settings *st, duet_error *err)
 {

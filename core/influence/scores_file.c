@@ -372,7 +372,11 @@ static herr_t write_meta(hid_t dset, const duet_scores_meta *meta)
     return rc;
 }
 
-/* Creates /<kind>/<domain> afresh (dropping an old one) and writes data and attributes. */
+/*
+ * Creates /<kind>/<domain> afresh (dropping an old one) and writes data and attributes.
+ * NOTE: HDF5 1.10 does not reclaim the space of a dropped dataset, so a file rewritten many
+ * times grows; `h5repack` compacts it.
+ */
 static duet_status write_dataset(hid_t file, const char *kind, const char *domain,
                                  const double *scores, uint64_t n, const duet_scores_meta *meta,
                                  const char *path, duet_error *err)
