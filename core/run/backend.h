@@ -90,6 +90,16 @@ typedef struct duet_backend_type {
      */
     duet_status (*item_scores)(void *state, size_t domain, const char *kind, double *out,
                                duet_error *err);
+
+    /*
+     * Optional (NULL when unsupported): numeric features of one backend domain's training
+     * items, for selectors that measure diversity (logdet). Called with out == NULL it stores
+     * the feature dimension in *dim; called again with out of domain_size(domain) * *dim
+     * doubles it fills out row-major, one row per item. Features are fixed for the backend's
+     * lifetime.
+     */
+    duet_status (*item_features)(void *state, size_t domain, size_t *dim, double *out,
+                                 duet_error *err);
 } duet_backend_type;
 
 #endif
