@@ -14,7 +14,7 @@ typedef struct duet_command {
     const char *name;
     const char *summary; /* one line for `duet help` */
     int (*run)(int argc, char **argv);
-    void (*help)(FILE *out);
+    void (*help)(FILE *out); /* NULL: the command prints its own usage for --help */
 } duet_command;
 
 /* NULL-terminated table of every command (main.c). */
@@ -40,6 +40,8 @@ void duet_cmd_info_help(FILE *out);
 int duet_cmd_plot(int argc, char **argv);
 void duet_cmd_plot_help(FILE *out);
 int duet_cmd_help(int argc, char **argv);
+int duet_cmd_bench(int argc, char **argv);
+void duet_cmd_bench_help(FILE *out);
 void duet_cmd_help_help(FILE *out);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * `duet bench-influence [POOL.h5] [options]`: times every influence estimator on a pool and
+ * `duet bench influence [POOL.h5] [options]`: times every influence estimator on a pool and
  * prints one table row per estimator. Without a pool file it generates a logistic-regression
  * pool in a temporary file, removed afterwards.
  *
@@ -26,7 +26,7 @@ typedef struct bench_args {
 static void print_bench_usage(FILE *out)
 {
     fprintf(out,
-            "usage: duet bench-influence [POOL.h5] [options]\n"
+            "usage: duet bench influence [POOL.h5] [options]\n"
             "\n"
             "Scores every training item of the pool with each estimator and prints wall time,\n"
             "scores per second, Hessian-vector products and agreement with a conjugate-gradient\n"
@@ -49,8 +49,8 @@ static void print_bench_usage(FILE *out)
 
 static int bench_usage_error(const char *message, const char *arg)
 {
-    fprintf(stderr, "duet bench-influence: %s%s\n", message, arg);
-    fprintf(stderr, "Run `duet bench-influence --help` for the options.\n");
+    fprintf(stderr, "duet bench influence: %s%s\n", message, arg);
+    fprintf(stderr, "Run `duet bench influence --help` for the options.\n");
     return 2;
 }
 
@@ -187,7 +187,7 @@ int duet_cmd_bench_influence(int argc, char **argv)
     if (generated[0] != '\0')
         remove(generated);
     if (st != DUET_OK) {
-        fprintf(stderr, "duet bench-influence: %s\n", err.msg);
+        fprintf(stderr, "duet bench influence: %s\n", err.msg);
         return duet_status_exit_code(st);
     }
     print_result(a.pool ? a.pool : "(generated)", &result);

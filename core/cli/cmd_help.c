@@ -75,7 +75,12 @@ int duet_cmd_help(int argc, char **argv)
         const duet_command *c = duet_command_find(topic);
         if (c == NULL)
             return duet_cli_usage("help", "no command or topic named '%s'", topic);
-        c->help(stdout);
+        if (c->help)
+            c->help(stdout);
+        else {
+            char *args[] = {(char *)c->name, "--help", NULL};
+            return c->run(2, args);
+        }
     }
     return DUET_EXIT_OK;
 }

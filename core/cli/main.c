@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_influence.h"
 #include "run/registry.h"
 
 #ifndef DUET_VERSION
@@ -17,6 +18,10 @@ const duet_command duet_commands[] = {
     {"run", "run an experiment script and write its results file", duet_cmd_run, duet_cmd_run_help},
     {"info", "summarize what results files hold", duet_cmd_info, duet_cmd_info_help},
     {"plot", "draw a figure from results files with gnuplot", duet_cmd_plot, duet_cmd_plot_help},
+    {"influence", "compute or reuse per-domain influence scores of a pool file", duet_cmd_influence,
+     NULL},
+    {"bench", "benchmarks: timings beside a peer implementation", duet_cmd_bench,
+     duet_cmd_bench_help},
     {"help", "show help for a command or list methods, backends and selectors", duet_cmd_help,
      duet_cmd_help_help},
     {NULL, NULL, NULL, NULL},
@@ -87,7 +92,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return DUET_EXIT_USAGE;
     }
-    for (int i = 2; i < argc; i++)
+    /* Commands with subcommands (bench) read --help themselves. */
+    for (int i = 2; i < argc && cmd->help && cmd->run != duet_cmd_bench; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             cmd->help(stdout);
             return DUET_EXIT_OK;

@@ -8,6 +8,7 @@
 
 #include "backends/synthetic.h"
 #include "baselines.h"
+#include "selectors/selectors.h"
 #include "selectors/uniform.h"
 
 const duet_backend_type *const duet_backends[] = {
@@ -22,8 +23,8 @@ const duet_method_type *const duet_methods[] = {
 };
 
 const duet_selector_type *const duet_selectors[] = {
-    &duet_selector_uniform,
-    NULL,
+    &duet_selector_uniform, &duet_selector_influence, &duet_selector_remove_harmful,
+    &duet_selector_less,    &duet_selector_logdet,    NULL,
 };
 
 const duet_backend_type *duet_backend_find(const char *name)

@@ -1,5 +1,5 @@
 /*
- * `duet influence` and `duet bench-influence` through their entry points: exit statuses, the
+ * `duet influence` and `duet bench influence` through their entry points: exit statuses, the
  * reuse message on a rerun, and estimator options given with --set. The command sources are
  * compiled into this test because the library does not contain the command-line layer.
  */
@@ -115,14 +115,13 @@ static void bench_command_prints_rows(void **state)
     const char *dir = duet_test_tmpdir("bench");
     char log[600];
     snprintf(log, sizeof log, "%s/out.txt", dir);
-    char *args[] = {
-        "bench-influence", "--domains", "2",         "--items", "200", "--heldout", "50",
-        "--features",      "4",         "--classes", "3"};
+    char *args[] = {"influence", "--domains",  "2", "--items",   "200", "--heldout",
+                    "50",        "--features", "4", "--classes", "3"};
     assert_int_equal(run_captured(duet_cmd_bench_influence, 11, args, log), 0);
     assert_true(file_contains(log, "400 training items, 15 parameters"));
     assert_true(file_contains(log, "exact"));
     assert_true(file_contains(log, "datainf"));
-    char *bad[] = {"bench-influence", "--estimators", "cg,newton"};
+    char *bad[] = {"influence", "--estimators", "cg,newton"};
     assert_int_equal(run_captured(duet_cmd_bench_influence, 3, bad, log), 2);
     assert_true(file_contains(log, "unknown estimator newton"));
 }

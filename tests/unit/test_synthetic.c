@@ -23,7 +23,7 @@ static void open_fixture(fixture *f, const double *optimum, size_t n, uint64_t p
     f->task_opts = duet_calloc(1, b->task_options_size);
     assert_int_equal(duet_options_defaults(b->options, f->opts, NULL), DUET_OK);
     assert_int_equal(duet_options_defaults(b->task_options, f->task_opts, NULL), DUET_OK);
-    *(int64_t *)f->opts = (int64_t)n; /* "domains" is the first field */
+    *(int64_t *)f->opts = (int64_t)n;                 /* "domains" is the first field */
     duet_doubles *opt = (duet_doubles *)f->task_opts; /* "optimum" is the first field */
     duet_free(opt->v);
     opt->v = duet_malloc(n * sizeof *opt->v);
