@@ -137,6 +137,25 @@ duet_status duet_import_read_file(duet_import *imp, const char *rel, char **data
     return DUET_OK;
 }
 
+duet_status duet_import_read_lines(duet_import *imp, const char *rel, size_t scratch_copies,
+                                   char **data, size_t *len, char **scratch, duet_error *err)
+{
+    duet_status status = duet_import_read_file(imp, rel, data, len, err);
+    if (status != DUET_OK)
+        return status;
+    status = duet_import_check_complete(imp, rel, *data, *len, err);
+    int overflow;
+    size_t bytes = duet_mul_size(*len + 1, scratch_copies, &overflow);
+    *scratch = status == DUET_OK && !overflow ? duet_malloc(bytes) : NULL;
+    if (status == DUET_OK && *scratch == NULL)
+        status = duet_error_set(err, DUET_ENOMEM, "out of memory reading %s/%s", imp->raw_dir, rel);
+    if (status != DUET_OK) {
+        duet_free(*data);
+        *data = NULL;
+    }
+    return status;
+}
+
 duet_status duet_import_unit_records(duet_import *imp, const char *name, int tagged,
                                      duet_records **out, duet_error *err)
 {

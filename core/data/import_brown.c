@@ -81,16 +81,12 @@ static duet_status import_file(duet_import *imp, const char *file, const char *g
     duet_status status = duet_import_unit_records(imp, unit_name, 1, &unit, err);
     if (status != DUET_OK)
         return status;
-    char *data;
+    char *data, *words;
     size_t len;
-    status = duet_import_read_file(imp, rel, &data, &len, err);
+    status = duet_import_read_lines(imp, rel, 2, &data, &len, &words, err);
     if (status != DUET_OK)
         return status;
-    status = duet_import_check_complete(imp, rel, data, len, err);
-    char *words = status == DUET_OK ? duet_malloc(len + 1) : NULL;
-    char *tags = words ? duet_malloc(len + 1) : NULL;
-    if (status == DUET_OK && tags == NULL)
-        status = duet_error_set(err, DUET_ENOMEM, "out of memory reading %s", rel);
+    char *tags = words + len + 1; /* the second half of the scratch buffer */
     duet_line_cursor c;
     const char *line;
     size_t n;
@@ -98,7 +94,6 @@ static duet_status import_file(duet_import *imp, const char *file, const char *g
     while (status == DUET_OK && duet_line_cursor_next(&c, &line, &n))
         status = parse_sentence(imp, rel, c.number, line, n, unit, words, tags, err);
     duet_free(words);
-    duet_free(tags);
     duet_free(data);
     return status;
 }

@@ -13,6 +13,14 @@
 duet_status duet_import_read_file(duet_import *imp, const char *rel, char **data, size_t *len,
                                   duet_error *err);
 
+/*
+ * Reads a line-oriented text file like duet_import_read_file, checks that it is complete
+ * (duet_import_check_complete) and allocates *scratch with room for `scratch_copies` copies of
+ * the file plus one byte, for building records. On failure nothing stays allocated.
+ */
+duet_status duet_import_read_lines(duet_import *imp, const char *rel, size_t scratch_copies,
+                                   char **data, size_t *len, char **scratch, duet_error *err);
+
 /* The record list of the unit `name`, created (empty, tagged as given) when absent. */
 duet_status duet_import_unit_records(duet_import *imp, const char *name, int tagged,
                                      duet_records **out, duet_error *err);

@@ -51,15 +51,10 @@ duet_status duet_import_kjv(duet_import *imp, duet_error *err)
     duet_status status = duet_import_unit_records(imp, "kjv:old", 0, &old_testament, err);
     if (status == DUET_OK)
         status = duet_import_unit_records(imp, "kjv:new", 0, &new_testament, err);
-    char *data = NULL;
+    char *data = NULL, *verse = NULL;
     size_t len = 0;
     if (status == DUET_OK)
-        status = duet_import_read_file(imp, rel, &data, &len, err);
-    if (status == DUET_OK)
-        status = duet_import_check_complete(imp, rel, data, len, err);
-    char *verse = status == DUET_OK ? duet_malloc(len + 1) : NULL;
-    if (status == DUET_OK && verse == NULL)
-        status = duet_error_set(err, DUET_ENOMEM, "out of memory reading %s", rel);
+        status = duet_import_read_lines(imp, rel, 1, &data, &len, &verse, err);
     duet_records *unit = old_testament;
     duet_line_cursor c;
     const char *line;

@@ -17,15 +17,10 @@ static duet_status import_part(duet_import *imp, const char *pos, duet_error *er
     snprintf(unit_name, sizeof unit_name, "wordnet:%s", pos);
     duet_records *unit;
     duet_status status = duet_import_unit_records(imp, unit_name, 0, &unit, err);
-    char *data = NULL;
+    char *data = NULL, *gloss = NULL;
     size_t len = 0;
     if (status == DUET_OK)
-        status = duet_import_read_file(imp, rel, &data, &len, err);
-    if (status == DUET_OK)
-        status = duet_import_check_complete(imp, rel, data, len, err);
-    char *gloss = status == DUET_OK ? duet_malloc(len + 1) : NULL;
-    if (status == DUET_OK && gloss == NULL)
-        status = duet_error_set(err, DUET_ENOMEM, "out of memory reading %s", rel);
+        status = duet_import_read_lines(imp, rel, 1, &data, &len, &gloss, err);
     duet_line_cursor c;
     const char *line;
     size_t n;
