@@ -34,6 +34,8 @@ static int setup(void **state)
     duet_embedded_default_options(&o);
     o.pool = (char *)"tiny";
     o.eval_size = 20;
+    o.buckets = 1024; /* smaller models keep the sanitizer build fast on the tiny pool */
+    o.pos_buckets = 4096;
     duet_backend_env env = {NULL, 1, NULL, f->dir};
     assert_int_equal(B->open(&o, &env, &f->backend, &err), DUET_OK);
     *state = f;
