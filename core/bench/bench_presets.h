@@ -1,10 +1,10 @@
 /*
- * Feedback spread of the embedded task presets: for each task of a Lua preset module, the
- * feedback of the uniform mixture, of every single domain, of the best and worst of a number of
- * flat-Dirichlet random mixtures, and the noise standard deviation of repeated evaluations of
- * the uniform mixture with different seeds (each repeat draws a new subset and a new evaluation
- * sample). A task is useful for mixture optimization when the uniform mixture is several noise
- * standard deviations from the best mixture found.
+ * Feedback spread of the embedded task presets. For each task of a Lua preset module it
+ * measures the feedback of the uniform mixture, of every single domain, and of the best and
+ * worst of a number of flat-Dirichlet random mixtures. The noise standard deviation comes from
+ * repeated evaluations of the uniform mixture with different seeds, each of which draws a new
+ * subset and a new evaluation sample. A task is useful for mixture optimization when the uniform
+ * mixture is several noise standard deviations from the best mixture found.
  */
 #ifndef DUET_BENCH_PRESETS_H
 #define DUET_BENCH_PRESETS_H

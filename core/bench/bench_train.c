@@ -1,8 +1,8 @@
 /*
  * The training benchmark. Each repeat draws its training records with a stream derived from
- * the seed and the repeat index; the fastText comparison writes the tagger's first training
- * sample and evaluation sample as one classification example per token to temporary files,
- * which are removed on every exit path.
+ * the seed and the repeat index. The fastText comparison writes the tagger's first training
+ * sample and its evaluation sample to temporary files as one classification example per token.
+ * Invariant: those files are removed on every exit path.
  */
 #include "bench/bench_train.h"
 

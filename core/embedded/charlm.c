@@ -1,5 +1,5 @@
 /*
- * The character model. Invariant: sym[off[i] .. off[i+1]) holds the classes of the first
+ * The character model. Invariant: sym[off[i] .. off[i+1]) contains the classes of the first
  * max_chars bytes of example i, and every feature row index is below buckets + 1.
  */
 #include "embedded/charlm.h"

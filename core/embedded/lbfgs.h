@@ -22,8 +22,8 @@ typedef struct duet_lbfgs_options {
      * Optional [n] positive diagonal preconditioner: the initial inverse-Hessian approximation
      * is gamma * diag(precond) instead of gamma * I (gamma = s.y / y.diag(precond).y of the
      * newest pair, 1 before the first pair). fn may rewrite its content, for example with the
-     * inverse Hessian diagonal at the point it evaluates; each direction uses the content left
-     * by the evaluation of the current iterate. NULL for none.
+     * inverse Hessian diagonal at the point it evaluates. Each direction then uses the content
+     * left by the evaluation of the current iterate. NULL for none.
      */
     const double *precond;
 } duet_lbfgs_options;
@@ -37,8 +37,9 @@ typedef struct duet_lbfgs_result {
 
 /*
  * Minimizes fn from x (in: start, out: the last iterate) until ||g|| <= grad_tol. Returns
- * DUET_ENUMERIC when the line search fails or max_iter is reached before the tolerance; x then
- * holds the best point found and result describes it. result may be NULL.
+ * DUET_ENUMERIC when the line search fails or max_iter is reached before the tolerance. x then
+ * contains the last accepted iterate, the lowest point found, and result describes it. result
+ * may be NULL.
  */
 duet_status duet_lbfgs_minimize(duet_lbfgs_fn fn, void *ctx, size_t n, double *x,
                                 const duet_lbfgs_options *options, duet_lbfgs_result *result,

@@ -265,7 +265,7 @@ static double loss_grad_precond(const train_ctx *t, const double *theta, double 
         size_t f0 = b->feat_off[g];
         duet_mlr_logits(theta, C, b->feat + f0, b->feat_off[g + 1] - f0, z);
         loss += group_loss(b, g, z, 1);
-        /* z now holds N p - n; recover N p (1 - p) from it and the counts. */
+        /* z now contains N p - n; recover N p (1 - p) from it and the counts. */
         for (size_t c = 0; c < C; c++)
             curvature[c] = z[c];
         for (size_t k = b->count_off[g]; k < b->count_off[g + 1]; k++)

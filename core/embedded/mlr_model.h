@@ -1,7 +1,7 @@
 /*
  * The duet_diffmodel adapter shared by the embedded models. A model supplies a function that
- * turns a set of example indices into a batch of groups (duet_mlr_batch); this adapter provides
- * loss, gradient, Hessian-vector product, per-example gradients and training on top of it.
+ * turns a set of example indices into a batch of groups (duet_mlr_batch). On top of it this
+ * adapter provides loss, gradient, Hessian-vector product, per-example gradients and training.
  * The batch of the last set is cached (keyed by the set's length and a hash of its indices), so
  * repeated calls on one set, as conjugate-gradient solvers make, build it once.
  * Not safe for concurrent calls on one model.

@@ -1,8 +1,8 @@
 /*
- * Part-of-speech tagger: multinomial logistic regression that tags each token independently
- * from hashed word features (the word, its suffixes of 1 to 3 letters and 2-letter prefix, its
- * shape, and the neighbouring words and their 3-letter suffixes), over the twelve coarse tags
- * of data/tagset.h. Parameters: (buckets + 1) x 12 weights, row-major, the bias row last.
+ * Part-of-speech tagger: multinomial logistic regression that tags each token independently,
+ * over the twelve coarse tags of data/tagset.h. Its hashed word features are the word, its
+ * suffixes of 1 to 3 letters and 2-letter prefix, its shape, and the neighbouring words with
+ * their 3-letter suffixes. Parameters: (buckets + 1) x 12 weights, row-major, the bias row last.
  *
  * An example is one tagged record (a Brown sentence); its loss l(z) is the summed negative
  * log-likelihood of its tokens' tags in nats. Training minimizes the mean over the set plus

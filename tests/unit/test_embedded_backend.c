@@ -88,7 +88,8 @@ static void make_subset(duet_subset *s, const duet_task_info *info, void *backen
     s->items = calloc(count * info->n_pool + 1, sizeof *s->items);
     for (size_t i = 0; i < info->n_pool; i++) {
         uint64_t size = B->domain_size(backend, info->pool[i]);
-        s->counts[i] = take[i] ? (count < size ? count : size) : 0;
+        uint64_t available = count < size ? count : size;
+        s->counts[i] = take[i] ? available : 0;
         s->offset[i + 1] = s->offset[i] + s->counts[i];
         for (uint64_t k = 0; k < s->counts[i]; k++)
             s->items[s->offset[i] + k] = k;
