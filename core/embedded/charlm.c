@@ -98,8 +98,10 @@ static duet_status build_batch(void *owner, const uint64_t *set, size_t n_set, d
     if (positions > m->keys_cap) {
         duet_free(m->keys);
         duet_free(m->keys_tmp);
-        m->keys = duet_malloc(positions * sizeof *m->keys);
-        m->keys_tmp = duet_malloc(positions * sizeof *m->keys_tmp);
+        int overflow;
+        size_t bytes = duet_mul_size(positions, sizeof *m->keys, &overflow);
+        m->keys = overflow ? NULL : duet_malloc(bytes);
+        m->keys_tmp = overflow ? NULL : duet_malloc(bytes);
         m->keys_cap = m->keys && m->keys_tmp ? positions : 0;
         if (m->keys_cap == 0)
             return duet_error_set(err, DUET_ENOMEM, "out of memory for %zu character positions",
