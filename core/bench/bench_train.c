@@ -63,22 +63,30 @@ static void draw(const duet_bench_train_config *c, const bench_data *d, size_t r
     duet_rng_choose(&rng, d->eval->n, n_sample, sample);
 }
 
+/* The list holding example e of the concatenated lists; *record is its index in that list. */
+static const duet_records *locate(const bench_data *d, uint64_t e, size_t *record)
+{
+    size_t l = 0;
+    while (e >= d->lists[l]->n)
+        e -= d->lists[l++]->n;
+    *record = (size_t)e;
+    return d->lists[l];
+}
+
 /* Units (characters or tokens) in the examples of set, in the concatenated lists. */
 static double count_units(const bench_data *d, const uint64_t *set, size_t n, int tokens,
                           size_t max_chars)
 {
     double units = 0.0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t e = set[i];
-        size_t l = 0;
-        while (e >= d->lists[l]->n)
-            e -= d->lists[l++]->n;
-        size_t len = duet_records_len(d->lists[l], (size_t)e);
+        size_t e;
+        const duet_records *list = locate(d, set[i], &e);
+        size_t len = duet_records_len(list, e);
         if (!tokens) {
             units += (double)(len < max_chars ? len : max_chars);
             continue;
         }
-        const char *s = duet_records_text(d->lists[l], (size_t)e);
+        const char *s = duet_records_text(list, e);
         for (size_t k = 0; k < len; k++)
             units += s[k] != ' ' && (k == 0 || s[k - 1] == ' ');
     }
@@ -223,11 +231,9 @@ static duet_status run_fasttext(const duet_bench_train_config *c, const bench_da
         draw(c, d, 0, set, scratch, n_set, sample, n_sample);
         double ignored = 0.0;
         for (size_t i = 0; i < n_set; i++) {
-            uint64_t e = set[i];
-            size_t l = 0;
-            while (e >= d->lists[l]->n)
-                e -= d->lists[l++]->n;
-            write_tokens(ft, d->lists[l], (size_t)e, &out->examples);
+            size_t e;
+            const duet_records *list = locate(d, set[i], &e);
+            write_tokens(ft, list, e, &out->examples);
         }
         for (size_t i = 0; i < n_sample; i++)
             write_tokens(fe, d->eval, sample[i], &ignored);
