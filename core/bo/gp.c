@@ -418,6 +418,16 @@ const double *duet_gp_factor(const duet_gp *gp, size_t *ld)
     return gp->factored ? gp->chol : NULL;
 }
 
+double duet_gp_signal_variance(const duet_gp *gp)
+{
+    return gp->sf2;
+}
+
+double duet_gp_noise_variance(const duet_gp *gp)
+{
+    return gp->sn2;
+}
+
 int duet_gp_ready(const duet_gp *gp)
 {
     return gp->factored;

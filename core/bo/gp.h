@@ -115,6 +115,9 @@ duet_status duet_gp_set_hyper(duet_gp *gp, const double *log_hyper, duet_error *
 
 /* 1 when the GP holds a Cholesky factor for its current data and hyperparameters. */
 int duet_gp_ready(const duet_gp *gp);
+/* Current signal variance sf2 and noise variance sn2, in standardized output units. */
+double duet_gp_signal_variance(const duet_gp *gp);
+double duet_gp_noise_variance(const duet_gp *gp);
 /* Lower Cholesky factor [n x n] row-major with leading dimension *ld; NULL when not ready. */
 const double *duet_gp_factor(const duet_gp *gp, size_t *ld);
 /* Absolute jitter added to the diagonal of K by the last factorization, in standardized units. */
