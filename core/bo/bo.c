@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/mem.h"
@@ -129,6 +130,32 @@ static duet_status check_options(size_t n, const duet_bo_options *o, duet_error 
                               "of them to 0",
                               o->min_share, o->drop_below);
     return DUET_OK;
+}
+
+void duet_bo_options_init(duet_bo_options *o)
+{
+    memset(o, 0, sizeof *o);
+    for (const duet_option *opt = duet_bo_option_table; opt->name != NULL; opt++) {
+        char *field = (char *)o + opt->offset;
+        if (opt->type == DUET_OPT_INT) {
+            int64_t v = strtoll(opt->default_value, NULL, 10);
+            memcpy(field, &v, sizeof v);
+        } else if (opt->type == DUET_OPT_DOUBLE) {
+            double v = strtod(opt->default_value, NULL);
+            memcpy(field, &v, sizeof v);
+        } else {
+            /* The index of the default among the '|'-separated choices. */
+            size_t len = strlen(opt->default_value);
+            int index = 0;
+            for (const char *c = opt->choices; c != NULL; index++) {
+                if (strncmp(c, opt->default_value, len) == 0 && (c[len] == '|' || c[len] == 0))
+                    break;
+                c = strchr(c, '|');
+                c = c != NULL ? c + 1 : NULL;
+            }
+            memcpy(field, &index, sizeof index);
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ lifetime */

@@ -57,6 +57,12 @@ typedef struct duet_bo_options {
 /* Option table for duet_bo_options, terminated by an entry with a NULL name. */
 extern const duet_option duet_bo_option_table[];
 
+/*
+ * Fills o with the defaults of duet_bo_option_table, parsed from the table's text so that the
+ * table stays the single source of the defaults.
+ */
+void duet_bo_options_init(duet_bo_options *o);
+
 typedef struct duet_bo duet_bo;
 
 /* Per-proposal diagnostics. Pointers stay valid until the next call on the same duet_bo. */

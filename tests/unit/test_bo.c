@@ -56,6 +56,9 @@ static void option_defaults_are_valid(void **state)
     assert_int_equal(o.prior, DUET_GP_PRIOR_BOTORCH);
     assert_int_equal(o.acquisition, DUET_BO_UCB);
     assert_true(o.candidates >= 1000);
+    duet_bo_options parsed;
+    duet_bo_options_init(&parsed);
+    assert_memory_equal(&parsed, &o, sizeof o);
     duet_error err;
     duet_bo *bo = duet_bo_new(5, &o, &err);
     assert_non_null(bo);
