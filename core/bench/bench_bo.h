@@ -15,9 +15,10 @@
  * d in {3, 9, 16} domains, and one round with kept hyperparameters (add an observation, then
  * propose) at n = 100, d = 9. Columns: case, n, d, duet milliseconds, scikit-learn
  * milliseconds, and their ratio. tsv selects tab-separated columns, otherwise aligned ones.
- * The peer runs tests/peer/bench_bo_sklearn.py under /usr/bin/python3, found below the
- * DUET_SOURCE_DIR environment variable or else the source tree this library was built from;
- * without it the peer columns read "n/a". Takes minutes, most of them at n = 1000.
+ * The peer is tests/peer/bench_bo_sklearn.py run under /usr/bin/python3. The script is looked
+ * up below the DUET_SOURCE_DIR environment variable, else below the source tree this library
+ * was built from. Without it the peer columns read "n/a". Takes minutes, most of them at
+ * n = 1000.
  */
 duet_status duet_bench_bo(FILE *out, int tsv, duet_error *err);
 

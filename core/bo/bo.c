@@ -2,7 +2,7 @@
  * Bayesian optimization over the simplex: model refits, the candidate screen, projected
  * gradient refinement, floors, and warm-start designs.
  *
- * Invariant: the search variable s always lies on the unit simplex and the GP sees
+ * Invariant: the search variable s always lies on the unit simplex and the GP models
  * r = min_share + (1 - n min_share) s. When bo->fitted is set, the GP's prediction cache holds
  * the mixtures of the current screen, which changes only at a refit; between refits the GP
  * extends the cache in O(m n) per observation, so a proposal with kept hyperparameters costs
@@ -77,7 +77,7 @@ struct duet_bo {
     double scale;         /* 1 - n min_share */
     size_t m;             /* screen points: candidates + n vertices + the uniform mixture */
     double *screen_s;     /* [m x n] points of the unit simplex */
-    double *screen_r;     /* [m x n] the mixtures the GP sees */
+    double *screen_r;     /* [m x n] the mixtures given to the GP */
     double *mean, *var;   /* [m] */
     double *score;        /* [m] */
     size_t *top;          /* [refine + 1] starts of the refinement */
@@ -225,16 +225,16 @@ duet_bo *duet_bo_new(size_t n_domains, const duet_bo_options *opt, duet_error *e
     bo->opt = *opt;
     bo->scale = 1.0 - (double)n_domains * opt->min_share;
     bo->m = (size_t)opt->candidates + n_domains + 1;
-    duet_status st = allocate(bo, err);
-    if (st == DUET_OK) {
+    int ok = allocate(bo, err) == DUET_OK;
+    if (ok) {
         bo->gp = duet_gp_new(n_domains, (duet_gp_kernel)opt->kernel, err);
-        st = bo->gp == NULL ? err == NULL ? DUET_ENOMEM : err->status : DUET_OK;
+        ok = bo->gp != NULL;
     }
-    if (st == DUET_OK && opt->acquisition == DUET_BO_THOMPSON) {
+    if (ok && opt->acquisition == DUET_BO_THOMPSON) {
         bo->rff = duet_rff_new(n_domains, (size_t)opt->features, err);
-        st = bo->rff == NULL ? err == NULL ? DUET_ENOMEM : err->status : DUET_OK;
+        ok = bo->rff != NULL;
     }
-    if (st != DUET_OK) {
+    if (!ok) {
         duet_bo_free(bo);
         return NULL;
     }
@@ -291,7 +291,7 @@ duet_status duet_bo_observe(duet_bo *bo, const double *ratios, double utility, d
 
 /* ------------------------------------------------------------------ screen */
 
-/* Maps s on the unit simplex to the mixture the GP sees. */
+/* Maps s on the unit simplex to the mixture r on the floored simplex. */
 static void to_mixture(const duet_bo *bo, const double *s, double *r)
 {
     for (size_t k = 0; k < bo->n; k++)
@@ -310,10 +310,10 @@ static void sort_ascending(double *v, size_t n)
 }
 
 /*
- * Fills the screen: point i of the Kronecker sequence frac(shift + (i + 1) alpha) in
- * [0,1)^(n-1), mapped to the simplex by the spacings of its sorted coordinates (which maps the
- * uniform distribution on the cube to the uniform one on the simplex), then the n vertices and
- * the uniform mixture. The shift is drawn from rng, so every refit screens new points.
+ * Fills the screen with point i of the Kronecker sequence frac(shift + (i + 1) alpha) in
+ * [0,1)^(n-1), mapped to the simplex by the spacings of its sorted coordinates. That map takes
+ * the uniform distribution on the cube to the uniform one on the simplex. The n vertices and
+ * the uniform mixture follow. The shift is drawn from rng, so every refit screens new points.
  */
 static duet_status build_screen(duet_bo *bo, duet_rng *rng, duet_error *err)
 {
@@ -503,7 +503,7 @@ static duet_status maximize(duet_bo *bo, const target *t, double *best, duet_err
         return st;
     size_t kept = select_top(bo, k > 0 ? k : 1);
     *best = -INFINITY;
-    /* The uniform mixture is the last screen point: the answer if every score is NaN. */
+    /* The uniform mixture is the last screen point, and the result if every score is NaN. */
     memcpy(bo->best_s, bo->screen_s + (bo->m - 1) * n, n * sizeof *bo->best_s);
     if (kept > 0) {
         *best = bo->top_score[0];
@@ -577,7 +577,7 @@ static void fill_diag(duet_bo *bo, duet_bo_diag *diag, int refit)
     diag->beta = diag->mu = diag->sigma = diag->acquisition = NAN;
 }
 
-/* The uniform mixture, with NaN model diagnostics: the answer before any observation. */
+/* Writes the uniform mixture, the proposal before any observation, with NaN model diagnostics. */
 static duet_status propose_uniform(duet_bo *bo, double *out, duet_bo_diag *diag)
 {
     for (size_t k = 0; k < bo->n; k++)

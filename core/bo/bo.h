@@ -8,9 +8,10 @@
  *      (and always before the first proposal with data), then draws a new candidate screen;
  *   2. scores the screen: a randomly shifted Kronecker (generalized golden-ratio) sequence in
  *      [0,1)^(n-1) mapped to the simplex by sorted spacings, plus the n vertices and the
- *      uniform mixture, plus the best observed mixture;
- *   3. refines the best `refine` points by projected gradient ascent on the acquisition
- *      (Euclidean projection onto the simplex, Duchi et al. 2008);
+ *      uniform mixture;
+ *   3. refines the best `refine` screen points and the best observed mixture by projected
+ *      gradient ascent on the acquisition (Euclidean projection onto the simplex, Duchi et al.
+ *      2008), and keeps the best result;
  *   4. maps the result r to the floored simplex r = min_share + (1 - n min_share) r and, if
  *      drop_below is set, zeroes shares below it and renormalizes.
  * The search runs on the floored simplex, so the floor never moves the acquisition optimum.
@@ -67,7 +68,7 @@ typedef struct duet_bo duet_bo;
 
 /* Per-proposal diagnostics. Pointers stay valid until the next call on the same duet_bo. */
 typedef struct duet_bo_diag {
-    size_t observations;        /* observations the GP holds */
+    size_t observations;        /* observations in the GP */
     int refit;                  /* 1 when the hyperparameters were fitted for this proposal */
     const double *lengthscales; /* [n] ARD length-scales, input (ratio) units */
     double signal_variance;     /* sf2, standardized output units */
@@ -100,9 +101,10 @@ duet_status duet_bo_observe(duet_bo *bo, const double *ratios, double utility, d
 
 /*
  * Writes the next mixture to ratios_out [n]. iteration is 0-based and sets the round
- * t = iteration + 1 of the beta schedule. With no observation yet the proposal is the uniform
- * mixture (diag then has observations = 0 and NaN model fields). Draws only from rng. diag may
- * be NULL. DUET_ENUMERIC when the GP cannot be factored or fitted.
+ * t = iteration + 1 of the beta schedule. With no observation yet (or with one domain) the
+ * proposal is the uniform mixture, and diag then has NaN beta, mu, sigma, acquisition, jitter
+ * and log_marginal. Draws only from rng. diag may be NULL. DUET_ENUMERIC when the GP cannot be
+ * factored or fitted.
  */
 duet_status duet_bo_propose(duet_bo *bo, size_t iteration, duet_rng *rng, double *ratios_out,
                             duet_bo_diag *diag, duet_error *err);
@@ -121,13 +123,13 @@ size_t duet_bo_count(const duet_bo *bo);
 duet_gp *duet_bo_gp(duet_bo *bo);
 
 /*
- * Warm-start designs over the simplex of n domains:
- *   "uniform"   the uniform mixture (1 point, count ignored)
- *   "dirichlet" count draws from the flat Dirichlet, the uniform distribution on the simplex
- *   "vertices"  the n single-domain mixtures (n points, count ignored)
+ * Warm-start designs over the simplex of n domains.
+ *   "uniform":   the uniform mixture (1 point, count ignored).
+ *   "dirichlet": count draws from the flat Dirichlet, the uniform distribution on the simplex.
+ *   "vertices":  the n single-domain mixtures (n points, count ignored).
  * duet_bo_warm_start_count returns the number of points a design yields, 0 for an unknown
- * design. duet_bo_warm_start writes them to out [points x n] row-major; rng is used only by
- * "dirichlet". DUET_ENOTFOUND for an unknown design.
+ * design. duet_bo_warm_start writes them to out [points x n] row-major and uses rng only for
+ * "dirichlet". It returns DUET_ENOTFOUND for an unknown design.
  */
 size_t duet_bo_warm_start_count(const char *design, size_t count, size_t n);
 duet_status duet_bo_warm_start(const char *design, size_t count, size_t n, duet_rng *rng,
