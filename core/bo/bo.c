@@ -443,7 +443,8 @@ static double max_abs(const double *v, size_t n)
 /*
  * Projected gradient ascent from bo->s with value *f: a step along the gradient, projected
  * back onto the simplex, is accepted when it improves the target (then the step doubles) and
- * shrunk by 5 otherwise. Leaves the best point in bo->s and its value in *f.
+ * shrunk by 5 otherwise. Stops after REFINE_STEPS steps, or when a step gains less than 1e-9
+ * of the value. Leaves the best point in bo->s and its value in *f.
  */
 static duet_status refine(duet_bo *bo, const target *t, double *f, duet_error *err)
 {
@@ -466,11 +467,13 @@ static duet_status refine(duet_bo *bo, const target *t, double *f, duet_error *e
         if (st != DUET_OK)
             return st;
         if (ftry > *f) {
+            /* Gains below 1e-9 of the value no longer change the proposal meaningfully. */
+            int converged = ftry - *f <= 1e-9 * fmax(1.0, fabs(ftry));
             *f = ftry;
             memcpy(bo->s, bo->s_try, n * sizeof *bo->s);
             memcpy(bo->g, bo->g_try, n * sizeof *bo->g);
             gmax = max_abs(bo->g, n);
-            if (!(gmax > 0.0) || !isfinite(gmax))
+            if (converged || !(gmax > 0.0) || !isfinite(gmax))
                 break;
             eta = fmin(2.0 * eta, 0.5 / gmax);
         } else {

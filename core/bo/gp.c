@@ -40,6 +40,7 @@ struct duet_gp {
     int factored;
     double *kinv;          /* [cap x cap] workspace for K^-1 */
     double *kstar, *v, *w; /* [cap] prediction workspaces */
+    double *gfac;          /* [cap] kernel derivative factors of the last prediction */
     double *grad_work;     /* [dim + 2] */
     size_t cache_m, cache_cap;
     double *cache_x; /* [cache_cap x dim] cached points */
@@ -142,6 +143,7 @@ void duet_gp_free(duet_gp *gp)
     duet_free(gp->kstar);
     duet_free(gp->v);
     duet_free(gp->w);
+    duet_free(gp->gfac);
     duet_free(gp->cache_x);
     duet_free(gp->cache_v);
     duet_free(gp);
@@ -210,7 +212,7 @@ duet_status duet_gp_reserve(duet_gp *gp, size_t capacity, duet_error *err)
     if (!grow(&gp->x, xs) || !grow(&gp->y, capacity) || !grow(&gp->ys, capacity) ||
         !grow(&gp->alpha, capacity) || !grow(&gp->beta, capacity) || !grow(&gp->kinv, square) ||
         !grow(&gp->kstar, capacity) || !grow(&gp->v, capacity) || !grow(&gp->w, capacity) ||
-        (gp->cache_m > 0 && !grow(&gp->cache_v, vs))) {
+        !grow(&gp->gfac, capacity) || (gp->cache_m > 0 && !grow(&gp->cache_v, vs))) {
         duet_free(chol);
         return duet_error_set(err, DUET_ENOMEM, "out of memory growing a GP to %zu points",
                               capacity);
@@ -561,9 +563,12 @@ duet_status duet_gp_predict(duet_gp *gp, const double *x, double *mean, double *
                               "GP has no factor for its %zu observations; set or fit the "
                               "hyperparameters first",
                               n);
+    int gradients = dmean != NULL || dvar != NULL;
     double mu = 0.0;
     for (size_t i = 0; i < n; i++) {
-        gp->kstar[i] = kernel_at(gp, x, gp->x + i * d);
+        double r2 = scaled_r2(gp, x, gp->x + i * d);
+        gp->kstar[i] =
+            gp->sf2 * duet_gp_kernel_eval(gp->kernel, r2, gradients ? gp->gfac + i : NULL);
         mu += gp->kstar[i] * gp->alpha[i];
     }
     memcpy(gp->v, gp->kstar, n * sizeof *gp->v);
@@ -573,7 +578,7 @@ duet_status duet_gp_predict(duet_gp *gp, const double *x, double *mean, double *
     double s2 = gp->yscale * gp->yscale;
     *mean = gp->ymean + gp->yscale * mu;
     *var = s2 * fmax(gp->sf2 - vv, 0.0);
-    if (dmean == NULL && dvar == NULL)
+    if (!gradients)
         return DUET_OK;
 
     /* w = K^-1 k*, so d var / dx = -2 sd^2 sum_i w_i dk_i/dx. */
@@ -582,11 +587,9 @@ duet_status duet_gp_predict(duet_gp *gp, const double *x, double *mean, double *
                 gp->w, 1);
     for (size_t i = 0; i < n; i++) {
         const double *xi = gp->x + i * d;
-        double gfac;
-        duet_gp_kernel_eval(gp->kernel, scaled_r2(gp, x, xi), &gfac);
         /* dk_i/dx_k = -sf2 * gfac * (x_k - xi_k) / l_k^2 */
-        double cm = -gp->sf2 * gfac * gp->alpha[i] * gp->yscale;
-        double cv = 2.0 * gp->sf2 * gfac * gp->w[i] * s2;
+        double cm = -gp->sf2 * gp->gfac[i] * gp->alpha[i] * gp->yscale;
+        double cv = 2.0 * gp->sf2 * gp->gfac[i] * gp->w[i] * s2;
         for (size_t k = 0; k < d; k++) {
             double t = (x[k] - xi[k]) * gp->inv_l2[k];
             if (dmean != NULL)
