@@ -91,8 +91,12 @@ static duet_status time_step(bench_case *c, duet_error *err)
     return DUET_OK;
 }
 
-/* Mean over 50 rounds of observe-then-propose with the hyperparameters of one initial fit. */
-static duet_status time_kept(bench_case *c, duet_error *err)
+/*
+ * With the hyperparameters of one initial fit kept: the mean time of a proposal at n
+ * observations (case "kept"), then of adding one observation (case "observe", n growing from
+ * n to n + 49), each over 50 calls.
+ */
+static duet_status time_kept(bench_case *kept, bench_case *observe, duet_error *err)
 {
     duet_bo_options o;
     duet_bo_options_init(&o);
@@ -100,22 +104,25 @@ static duet_status time_kept(bench_case *c, duet_error *err)
     double target[MAX_DOMAINS], r[MAX_DOMAINS];
     duet_rng rng;
     duet_rng_init(&rng, duet_seed_label(0, "bench-bo-kept"));
-    duet_bo *bo = loaded_bo(&o, c->n, c->d, &rng, target, err);
+    duet_bo *bo = loaded_bo(&o, kept->n, kept->d, &rng, target, err);
     if (bo == NULL)
         return err != NULL ? err->status : DUET_ENOMEM;
     duet_status st = duet_bo_propose(bo, 0, &rng, r, NULL, err);
-    const size_t rounds = 50;
+    const size_t calls = 50;
+    double start = now_seconds();
+    for (size_t i = 0; st == DUET_OK && i < calls; i++)
+        st = duet_bo_propose(bo, i + 1, &rng, r, NULL, err);
+    kept->duet_seconds = (now_seconds() - start) / (double)calls;
     double total = 0.0;
-    for (size_t i = 0; st == DUET_OK && i < rounds; i++) {
-        double y = utility(r, target, c->d, &rng);
-        double start = now_seconds();
+    for (size_t i = 0; st == DUET_OK && i < calls; i++) {
+        duet_rng_dirichlet(&rng, kept->d, NULL, r);
+        double y = utility(r, target, kept->d, &rng);
+        start = now_seconds();
         st = duet_bo_observe(bo, r, y, err);
-        if (st == DUET_OK)
-            st = duet_bo_propose(bo, i + 1, &rng, r, NULL, err);
         total += now_seconds() - start;
     }
+    observe->duet_seconds = total / (double)calls;
     duet_bo_free(bo);
-    c->duet_seconds = total / (double)rounds;
     return st;
 }
 
@@ -147,8 +154,9 @@ static void run_peer(bench_case *cases, size_t count)
                        (long long)o.restarts, (long long)o.fit_iterations, (long long)o.candidates,
                        (long long)o.refine);
     for (size_t i = 0; i < count && len > 0 && (size_t)len < sizeof cmd; i++)
-        len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s:%zu:%zu", cases[i].kind,
-                        cases[i].n, cases[i].d);
+        if (strcmp(cases[i].kind, "observe") != 0)
+            len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s:%zu:%zu", cases[i].kind,
+                            cases[i].n, cases[i].d);
     if (len <= 0 || (size_t)len >= sizeof cmd)
         return;
     FILE *p = popen(cmd, "r");
@@ -169,7 +177,7 @@ static void print_table(FILE *out, int tsv, const bench_case *cases, size_t coun
     if (tsv)
         fputs("case\tn\td\tduet_ms\tsklearn_ms\tratio\n", out);
     else
-        fprintf(out, "%-5s %5s %3s %12s %12s %8s\n", "case", "n", "d", "duet_ms", "sklearn_ms",
+        fprintf(out, "%-7s %5s %3s %12s %12s %8s\n", "case", "n", "d", "duet_ms", "sklearn_ms",
                 "ratio");
     for (size_t i = 0; i < count; i++) {
         const bench_case *c = cases + i;
@@ -182,7 +190,7 @@ static void print_table(FILE *out, int tsv, const bench_case *cases, size_t coun
             fprintf(out, "%s\t%zu\t%zu\t%.3f\t%s\t%s\n", c->kind, c->n, c->d, 1e3 * c->duet_seconds,
                     peer, ratio);
         else
-            fprintf(out, "%-5s %5zu %3zu %12.3f %12s %8s\n", c->kind, c->n, c->d,
+            fprintf(out, "%-7s %5zu %3zu %12.3f %12s %8s\n", c->kind, c->n, c->d,
                     1e3 * c->duet_seconds, peer, ratio);
     }
 }
@@ -193,22 +201,27 @@ duet_status duet_bench_bo_grid(FILE *out, int tsv, const size_t *counts, size_t 
 {
     bench_case cases[MAX_CASES];
     size_t count = 0;
-    if (n_counts * n_dims + 1 > MAX_CASES)
+    if (n_counts * n_dims + 2 > MAX_CASES)
         return duet_error_set(err, DUET_ELIMIT, "BO benchmark grid of %zu cases exceeds %d",
-                              n_counts * n_dims + 1, MAX_CASES);
+                              n_counts * n_dims + 2, MAX_CASES);
     for (size_t j = 0; j < n_dims; j++)
         for (size_t i = 0; i < n_counts; i++)
             cases[count++] = (bench_case){"step", counts[i], dims[j], NAN, NAN};
-    if (kept_n > 0)
+    if (kept_n > 0) {
         cases[count++] = (bench_case){"kept", kept_n, kept_d, NAN, NAN};
+        cases[count++] = (bench_case){"observe", kept_n, kept_d, NAN, NAN};
+    }
     for (size_t i = 0; i < count; i++) {
         if (cases[i].d < 2 || cases[i].d > MAX_DOMAINS || cases[i].n == 0)
             return duet_error_set(err, DUET_EINVAL,
                                   "BO benchmark case n = %zu, d = %zu is invalid; use n >= 1 "
                                   "and 2 <= d <= %d",
                                   cases[i].n, cases[i].d, MAX_DOMAINS);
-        duet_status st = strcmp(cases[i].kind, "kept") == 0 ? time_kept(cases + i, err)
-                                                            : time_step(cases + i, err);
+        if (strcmp(cases[i].kind, "observe") == 0)
+            continue; /* timed together with the preceding "kept" case */
+        duet_status st = strcmp(cases[i].kind, "kept") == 0
+                             ? time_kept(cases + i, cases + i + 1, err)
+                             : time_step(cases + i, err);
         if (st != DUET_OK)
             return duet_error_prefix(err, "BO benchmark n = %zu, d = %zu", cases[i].n, cases[i].d);
     }

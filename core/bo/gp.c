@@ -6,7 +6,9 @@
  * Invariant: when gp->factored is set, chol contains the lower Cholesky factor L (row-major,
  * leading dimension cap) of K = sf2 k(X, X) + (sn2 + jitter) I for the n stored inputs and the
  * current hyperparameters, and alpha = K^-1 ys, beta = L^-1 ys for the current standardized
- * outputs ys. When cache_valid is also set, cache_v holds L^-1 K_f(X, C) for the cached points.
+ * outputs ys. The upper triangles of chol and kinv hold the kernel derivative factors and unit
+ * kernel values of the stored pairs (see store_pair). When cache_valid is also set, cache_v holds
+ * L^-1 K_f(X, C) for the cached points.
  *
  * LAPACK is called in column-major form on the row-major arrays: a row-major lower triangle is
  * a column-major upper one, so dpotrf('U') yields L without any transposition or allocation.
@@ -202,23 +204,28 @@ duet_status duet_gp_reserve(duet_gp *gp, size_t capacity, duet_error *err)
     if (overflow)
         return duet_error_set(err, DUET_ELIMIT, "GP capacity %zu is too large", capacity);
 
-    /* The factor's leading dimension changes, so it moves to a fresh buffer row by row. */
-    double *chol = duet_malloc(square * sizeof *chol);
-    if (chol == NULL)
-        return duet_error_set(err, DUET_ENOMEM, "out of memory growing a GP to %zu points",
-                              capacity);
-    for (size_t i = 0; i < gp->n && gp->chol != NULL; i++)
-        memcpy(chol + i * capacity, gp->chol + i * gp->cap, (i + 1) * sizeof *chol);
-    if (!grow(&gp->x, xs) || !grow(&gp->y, capacity) || !grow(&gp->ys, capacity) ||
-        !grow(&gp->alpha, capacity) || !grow(&gp->beta, capacity) || !grow(&gp->kinv, square) ||
+    /*
+     * The leading dimension of the square buffers changes, so they move to fresh buffers row by
+     * row, keeping both triangles (the upper ones hold the pair values, see store_pair).
+     */
+    double *chol = duet_malloc(square * sizeof *chol), *kinv = duet_malloc(square * sizeof *kinv);
+    if (chol == NULL || kinv == NULL || !grow(&gp->x, xs) || !grow(&gp->y, capacity) ||
+        !grow(&gp->ys, capacity) || !grow(&gp->alpha, capacity) || !grow(&gp->beta, capacity) ||
         !grow(&gp->kstar, capacity) || !grow(&gp->v, capacity) || !grow(&gp->w, capacity) ||
         !grow(&gp->gfac, capacity) || (gp->cache_m > 0 && !grow(&gp->cache_v, vs))) {
         duet_free(chol);
+        duet_free(kinv);
         return duet_error_set(err, DUET_ENOMEM, "out of memory growing a GP to %zu points",
                               capacity);
     }
+    for (size_t i = 0; i < gp->n; i++) {
+        memcpy(chol + i * capacity, gp->chol + i * gp->cap, gp->n * sizeof *chol);
+        memcpy(kinv + i * capacity, gp->kinv + i * gp->cap, gp->n * sizeof *kinv);
+    }
     duet_free(gp->chol);
+    duet_free(gp->kinv);
     gp->chol = chol;
+    gp->kinv = kinv;
     gp->cap = capacity;
     return DUET_OK;
 }
@@ -275,15 +282,30 @@ static void solve_outputs(duet_gp *gp)
 
 /* ------------------------------------------------------------------ factorization */
 
-/* Writes the lower triangle of K without jitter into chol. */
+/*
+ * Stores the pair (i, j), j < i: K_ij = sf2 k in the lower triangle of chol, and for the
+ * likelihood gradient the derivative factor gfac in chol's upper triangle and the unit kernel
+ * value k in kinv's upper triangle. LAPACK and the triangular solves read only the lower
+ * triangles, so the upper ones survive factorization and inversion.
+ */
+static void store_pair(duet_gp *gp, size_t i, size_t j)
+{
+    size_t ld = gp->cap, d = gp->dim;
+    double gfac,
+        k = duet_gp_kernel_eval(gp->kernel, scaled_r2(gp, gp->x + i * d, gp->x + j * d), &gfac);
+    gp->chol[i * ld + j] = gp->sf2 * k;
+    gp->chol[j * ld + i] = gfac;
+    gp->kinv[j * ld + i] = k;
+}
+
+/* Writes the lower triangle of K without jitter into chol, and the pair values. */
 static void fill_covariance(duet_gp *gp)
 {
-    size_t n = gp->n, ld = gp->cap, d = gp->dim;
+    size_t n = gp->n, ld = gp->cap;
     for (size_t i = 0; i < n; i++) {
-        double *row = gp->chol + i * ld;
         for (size_t j = 0; j < i; j++)
-            row[j] = kernel_at(gp, gp->x + i * d, gp->x + j * d);
-        row[i] = gp->sf2 + gp->sn2;
+            store_pair(gp, i, j);
+        gp->chol[i * ld + i] = gp->sf2 + gp->sn2;
     }
 }
 
@@ -344,10 +366,10 @@ static void cache_append_row(duet_gp *gp, size_t i)
 /* Appends row n of the factor in O(n^2); returns 0 when its diagonal would not be positive. */
 static int append_factor_row(duet_gp *gp)
 {
-    size_t n = gp->n, ld = gp->cap, d = gp->dim;
+    size_t n = gp->n, ld = gp->cap;
     double *row = gp->chol + n * ld;
     for (size_t j = 0; j < n; j++)
-        row[j] = kernel_at(gp, gp->x + n * d, gp->x + j * d);
+        store_pair(gp, n, j);
     if (n > 0)
         cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int)n, gp->chol,
                     (int)ld, row, 1);
@@ -522,10 +544,9 @@ duet_status duet_gp_log_marginal_grad(duet_gp *gp, double *lml, double *grad, du
         const double *xi = gp->x + i * d;
         for (size_t j = 0; j < i; j++) {
             const double *xj = gp->x + j * d;
-            double w = gp->alpha[i] * gp->alpha[j] - gp->kinv[i * ld + j], gfac;
-            double kv = duet_gp_kernel_eval(gp->kernel, scaled_r2(gp, xi, xj), &gfac);
-            gsf += w * kv;
-            double wg = w * gfac;
+            double w = gp->alpha[i] * gp->alpha[j] - gp->kinv[i * ld + j];
+            gsf += w * gp->kinv[j * ld + i];
+            double wg = w * gp->chol[j * ld + i];
             for (size_t k = 0; k < d; k++) {
                 double diff = xi[k] - xj[k];
                 gl[k] += wg * diff * diff;

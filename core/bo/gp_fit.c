@@ -16,8 +16,18 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>
 #include <math.h>
+#include <string.h>
 
 #include "util/mem.h"
+
+/*
+ * Curvature parameter of the BFGS2 line search. 0.5 needed about half the evaluations of
+ * GSL's suggested 0.1 and reached the same optima on GP fits with 50 and 200 points.
+ */
+#define LINE_SEARCH_TOL 0.5
+
+/* Stop when an iteration lowers the objective by less than this fraction: 1e7 * DBL_EPSILON. */
+#define RELATIVE_DECREASE 2.220446049250313e-9
 
 /* Objective value reported where the factorization fails: far worse than any real value. */
 #define FAILED_OBJECTIVE 1e30
@@ -29,7 +39,9 @@ typedef struct fit_problem {
     double *lower, *upper; /* [p] bounds on theta */
     double *theta;         /* [p] workspace */
     double *grad, *pgrad;  /* [p] likelihood and prior gradients */
-    size_t evaluations;
+    double *factored;      /* [p] theta of the GP's current factor, when factored_valid */
+    int factored_valid;
+    size_t evaluations; /* factorizations */
 } fit_problem;
 
 static void theta_from_u(const fit_problem *fp, const gsl_vector *u, double *theta)
@@ -53,15 +65,25 @@ static double u_from_theta(const fit_problem *fp, size_t j, double theta)
     return atanh(t);
 }
 
-/* Negative log posterior at u, and its gradient in u when g is not NULL. */
+/*
+ * Negative log posterior at u, and its gradient in u when g is not NULL. GSL often asks for
+ * the gradient right after the value at the same point; the factor is then reused.
+ */
 static double evaluate(fit_problem *fp, const gsl_vector *u, gsl_vector *g)
 {
-    fp->evaluations++;
     theta_from_u(fp, u, fp->theta);
-    if (duet_gp_set_hyper(fp->gp, fp->theta, NULL) != DUET_OK) {
-        if (g != NULL)
-            gsl_vector_set_zero(g);
-        return FAILED_OBJECTIVE;
+    int same =
+        fp->factored_valid && memcmp(fp->theta, fp->factored, fp->p * sizeof *fp->theta) == 0;
+    if (!same) {
+        fp->evaluations++;
+        fp->factored_valid = 0;
+        if (duet_gp_set_hyper(fp->gp, fp->theta, NULL) != DUET_OK) {
+            if (g != NULL)
+                gsl_vector_set_zero(g);
+            return FAILED_OBJECTIVE;
+        }
+        memcpy(fp->factored, fp->theta, fp->p * sizeof *fp->theta);
+        fp->factored_valid = 1;
     }
     double lml = duet_gp_log_marginal(fp->gp);
     if (g != NULL && duet_gp_log_marginal_grad(fp->gp, &lml, fp->grad, NULL) != DUET_OK) {
@@ -111,8 +133,9 @@ static void start_point(fit_problem *fp, size_t s, const double *current, duet_r
 static double run_start(fit_problem *fp, gsl_multimin_fdfminimizer *minimizer,
                         gsl_multimin_function_fdf *fdf, gsl_vector *u, size_t max_iterations)
 {
-    if (gsl_multimin_fdfminimizer_set(minimizer, fdf, u, 0.1, 0.1) != GSL_SUCCESS)
+    if (gsl_multimin_fdfminimizer_set(minimizer, fdf, u, 0.1, LINE_SEARCH_TOL) != GSL_SUCCESS)
         return FAILED_OBJECTIVE;
+    double previous = gsl_multimin_fdfminimizer_minimum(minimizer);
     for (size_t it = 0; it < max_iterations; it++) {
         /* GSL_ENOPROG and other codes mean the line search cannot improve: stop there. */
         if (gsl_multimin_fdfminimizer_iterate(minimizer) != GSL_SUCCESS)
@@ -120,6 +143,11 @@ static double run_start(fit_problem *fp, gsl_multimin_fdfminimizer *minimizer,
         if (gsl_multimin_test_gradient(gsl_multimin_fdfminimizer_gradient(minimizer), 1e-5) ==
             GSL_SUCCESS)
             break;
+        /* The relative-decrease test of L-BFGS-B with its SciPy default factr = 1e7. */
+        double f = gsl_multimin_fdfminimizer_minimum(minimizer);
+        if (previous - f <= RELATIVE_DECREASE * fmax(fmax(fabs(previous), fabs(f)), 1.0))
+            break;
+        previous = f;
     }
     gsl_vector_memcpy(u, gsl_multimin_fdfminimizer_x(minimizer));
     double f = gsl_multimin_fdfminimizer_minimum(minimizer);
@@ -151,7 +179,7 @@ duet_status duet_gp_fit(duet_gp *gp, const duet_gp_fit_options *opt, duet_rng *r
     if (st != DUET_OK)
         return st;
     size_t p = duet_gp_hyper_count(gp);
-    double *buf = duet_malloc(7 * p * sizeof *buf);
+    double *buf = duet_malloc(8 * p * sizeof *buf);
     if (buf == NULL)
         return duet_error_set(err, DUET_ENOMEM, "out of memory fitting a GP");
     fit_problem fp = {.gp = gp,
@@ -161,7 +189,8 @@ duet_status duet_gp_fit(duet_gp *gp, const duet_gp_fit_options *opt, duet_rng *r
                       .upper = buf + p,
                       .theta = buf + 2 * p,
                       .grad = buf + 3 * p,
-                      .pgrad = buf + 4 * p};
+                      .pgrad = buf + 4 * p,
+                      .factored = buf + 7 * p};
     double *current = buf + 5 * p, *best = buf + 6 * p;
     duet_gp_hyper_bounds(gp, opt->prior, fp.lower, fp.upper);
     duet_gp_get_hyper(gp, current);

@@ -20,9 +20,9 @@ static void bench_table_has_one_row_per_case(void **state)
     fclose(out);
     char *line = strtok(text, "\n");
     assert_string_equal(line, "case\tn\td\tduet_ms\tsklearn_ms\tratio");
-    const char *kinds[3] = {"step", "step", "kept"};
-    const size_t ns[3] = {10, 20, 15};
-    for (int i = 0; i < 3; i++) {
+    const char *kinds[4] = {"step", "step", "kept", "observe"};
+    const size_t ns[4] = {10, 20, 15, 15};
+    for (int i = 0; i < 4; i++) {
         line = strtok(NULL, "\n");
         assert_non_null(line);
         char kind[16], peer[32], ratio[32];
@@ -36,6 +36,8 @@ static void bench_table_has_one_row_per_case(void **state)
         assert_true(ms > 0.0);
         /* The peer column is a positive time, or n/a without /usr/bin/python3 and sklearn. */
         assert_true(strcmp(peer, "n/a") == 0 || atof(peer) > 0.0);
+        if (i == 3)
+            assert_string_equal(peer, "n/a"); /* the peer has no observe case */
     }
     assert_null(strtok(NULL, "\n"));
     free(text);

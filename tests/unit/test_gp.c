@@ -282,6 +282,11 @@ static void append_equals_refactorization(void **state)
             for (size_t j = 0; j <= i; j++)
                 assert_close(li[i * ldi + j], lf[i * ldf + j], 1e-11, 1e-13);
         assert_close(duet_gp_log_marginal(inc), duet_gp_log_marginal(full), 1e-11, 1e-11);
+        double gi[7], gf[7], li_lml, lf_lml;
+        assert_int_equal(duet_gp_log_marginal_grad(inc, &li_lml, gi, NULL), DUET_OK);
+        assert_int_equal(duet_gp_log_marginal_grad(full, &lf_lml, gf, NULL), DUET_OK);
+        for (size_t j = 0; j < d + 2; j++)
+            assert_close(gi[j], gf[j], 1e-9, 1e-10);
 
         /* The cache, extended row by row since i = 3, equals pointwise predictions. */
         double mean[50], var[50];
