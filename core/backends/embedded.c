@@ -353,7 +353,8 @@ static duet_status task_model(const embedded_state *s, embedded_task *t, duet_er
 }
 
 static duet_status embedded_task_open(void *state, const char *name, const void *task_options,
-                                      void **task, duet_task_info *info, duet_error *err)
+                                      uint64_t points, void **task, duet_task_info *info,
+                                      duet_error *err)
 {
     embedded_state *s = state;
     const duet_embedded_task_options *o = task_options;

@@ -297,7 +297,7 @@ static duet_status measure_task(const duet_bench_presets_config *c, void *backen
     b.points = c->points;
     b.seed = duet_seed_label(c->seed, name);
     snprintf(row->name, sizeof row->name, "%s", name);
-    duet_status status = b.type->task_open(backend, name, o, &b.task, &b.info, err);
+    duet_status status = b.type->task_open(backend, name, o, 0, &b.task, &b.info, err);
     if (status != DUET_OK)
         return status;
     size_t n = b.info.n_pool;

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_bench_bo.h"
+#include "cli/cmd_embedded.h"
 #include "cli/cmd_influence.h"
 
 typedef struct bench_subject {
@@ -12,6 +14,10 @@ typedef struct bench_subject {
 } bench_subject;
 
 static const bench_subject subjects[] = {
+    {"bo", "time one BO step (fit and proposal) beside scikit-learn and SciPy", duet_cmd_bench_bo},
+    {"train", "embedded training throughput beside fastText", duet_cmd_bench_train},
+    {"presets", "feedback spread of the embedded task presets (uniform, best, noise)",
+     duet_cmd_bench_presets},
     {"influence", "time every influence estimator on a pool (scores per second)",
      duet_cmd_bench_influence},
     {NULL, NULL, NULL},

@@ -1,5 +1,5 @@
 /*
- * duet bench-presets: measures how much the training mixture matters for each embedded task
+ * duet bench presets: measures how much the training mixture matters for each embedded task
  * preset (uniform mixture, single domains, random mixtures, noise) and prints a Markdown table.
  */
 #include <inttypes.h>
@@ -13,7 +13,7 @@
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "usage: duet bench-presets [options]\n"
+            "usage: duet bench presets [options]\n"
             "\n"
             "For each task of the preset file: feedback of the uniform mixture, of every single\n"
             "domain and of random flat-Dirichlet mixtures, and the noise standard deviation of\n"
@@ -34,7 +34,7 @@ static void print_usage(FILE *out)
 static void progress(void *userdata, const char *message)
 {
     (void)userdata;
-    fprintf(stderr, "duet bench-presets: %s\n", message);
+    fprintf(stderr, "duet bench presets: %s\n", message);
 }
 
 static int parse_count(const char *option, const char *value, uint64_t min, uint64_t *out)
@@ -42,7 +42,7 @@ static int parse_count(const char *option, const char *value, uint64_t min, uint
     char *end = NULL;
     unsigned long long v = value ? strtoull(value, &end, 10) : 0;
     if (value == NULL || *value == '-' || end == value || *end != '\0' || v < min) {
-        fprintf(stderr, "duet bench-presets: %s needs a whole number >= %" PRIu64 "\n", option,
+        fprintf(stderr, "duet bench presets: %s needs a whole number >= %" PRIu64 "\n", option,
                 min);
         return 0;
     }
@@ -89,7 +89,7 @@ int duet_cmd_bench_presets(int argc, char **argv)
         else if (strcmp(a, "--eval-size") == 0 && (ok = parse_count(a, v, 1, &n)))
             c.backend.eval_size = (int64_t)n;
         else if (ok) {
-            fprintf(stderr, "duet bench-presets: unknown option or missing value: %s\n", a);
+            fprintf(stderr, "duet bench presets: unknown option or missing value: %s\n", a);
             print_usage(stderr);
             return 2;
         }
@@ -103,7 +103,7 @@ int duet_cmd_bench_presets(int argc, char **argv)
     duet_error_clear(&err);
     duet_status status = duet_bench_presets(&c, rows, &n_rows, &err);
     if (status != DUET_OK) {
-        fprintf(stderr, "duet bench-presets: %s\n", err.msg);
+        fprintf(stderr, "duet bench presets: %s\n", err.msg);
         return duet_status_exit_code(status);
     }
     printf("| task | metric | pool | uniform | best single | worst single | best of %zu random | "

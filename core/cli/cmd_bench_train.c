@@ -1,5 +1,5 @@
 /*
- * duet bench-train: training throughput of the embedded models (examples per second, seconds
+ * duet bench train: training throughput of the embedded models (examples per second, seconds
  * per evaluation) and of Debian's fastText on the same tagging examples, with the ratio.
  */
 #include <inttypes.h>
@@ -14,7 +14,7 @@
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "usage: duet bench-train [options]\n"
+            "usage: duet bench train [options]\n"
             "\n"
             "Trains the character model and the tagger of the embedded backend on random\n"
             "records of a pool, as one evaluation does, and fastText on the same tagging\n"
@@ -33,7 +33,7 @@ static int parse_count(const char *option, const char *value, uint64_t *out)
     char *end = NULL;
     unsigned long long v = value ? strtoull(value, &end, 10) : 0;
     if (value == NULL || *value == '-' || end == value || *end != '\0' || v == 0) {
-        fprintf(stderr, "duet bench-train: %s needs a positive whole number\n", option);
+        fprintf(stderr, "duet bench train: %s needs a positive whole number\n", option);
         return 0;
     }
     *out = v;
@@ -78,7 +78,7 @@ int duet_cmd_bench_train(int argc, char **argv)
         else if (strcmp(a, "--seed") == 0 && (ok = parse_count(a, v, &n)))
             c.seed = n;
         else if (ok) {
-            fprintf(stderr, "duet bench-train: unknown option or missing value: %s\n", a);
+            fprintf(stderr, "duet bench train: unknown option or missing value: %s\n", a);
             print_usage(stderr);
             return 2;
         }
@@ -92,7 +92,7 @@ int duet_cmd_bench_train(int argc, char **argv)
     duet_error_clear(&err);
     duet_status status = duet_bench_train(&c, rows, &ft, &err);
     if (status != DUET_OK) {
-        fprintf(stderr, "duet bench-train: %s\n", err.msg);
+        fprintf(stderr, "duet bench train: %s\n", err.msg);
         return duet_status_exit_code(status);
     }
     printf("| model | parameters | records | %s | L-BFGS iterations | train s | eval s | "

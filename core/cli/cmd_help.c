@@ -20,8 +20,8 @@ static void list_methods(void)
     printf("Methods (duet.method.NAME { options }); every method also takes name (its label "
            "in the\nresults), samples (inner samples k) and selector (duet.selector.NAME { ... "
            "}):\n\n");
-    for (size_t i = 0; duet_methods[i]; i++) {
-        const duet_method_type *m = duet_methods[i];
+    const duet_method_type *m;
+    for (size_t i = 0; (m = duet_method_at(i)) != NULL; i++) {
         printf("  %s: %s (default selector: %s%s)\n", m->name, m->summary, m->default_selector,
                m->flags & DUET_METHOD_WARM_START ? "; uses the warm start" : "");
         duet_options_help(m->options, stdout, 6);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_embedded.h"
 #include "cli/cmd_influence.h"
 #include "run/registry.h"
 
@@ -18,6 +19,7 @@ const duet_command duet_commands[] = {
     {"run", "run an experiment script and write its results file", duet_cmd_run, duet_cmd_run_help},
     {"info", "summarize what results files hold", duet_cmd_info, duet_cmd_info_help},
     {"plot", "draw a figure from results files with gnuplot", duet_cmd_plot, duet_cmd_plot_help},
+    {"data", "build pool files of real text domains from the fetched sources", duet_cmd_data, NULL},
     {"influence", "compute or reuse per-domain influence scores of a pool file", duet_cmd_influence,
      NULL},
     {"bench", "benchmarks: timings beside a peer implementation", duet_cmd_bench,

@@ -86,7 +86,8 @@ static const char *const experiment_keys[] = {"backend", "tasks",      "methods"
                                               "budget",  "warm_start", NULL};
 static const char *const method_entry_keys[] = {"name", "samples", "selector", NULL};
 static const char *const task_entry_keys[] = {"name", NULL};
-static const char *const lua_method_keys[] = {"propose", "observe", "init", "selector", NULL};
+static const char *const lua_method_keys[] = {"propose", "observe", "init", "selector",
+                                              "name",    "samples", NULL};
 
 /* Option names one method type may declare, at most. */
 #define DUET_MAX_OPTION_NAMES 128

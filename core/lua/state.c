@@ -38,8 +38,13 @@ static int core_backends(lua_State *L)
 
 static int core_methods(lua_State *L)
 {
-    PUSH_NAMES(L, duet_methods);
     /* Lua-defined methods are built by duet.method.lua, which is not in the C registry. */
+    lua_newtable(L);
+    const duet_method_type *m;
+    for (size_t i = 0; (m = duet_method_at(i)) != NULL; i++) {
+        lua_pushstring(L, m->name);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
     return 1;
 }
 

@@ -6,26 +6,62 @@
 
 #include <string.h>
 
+#include "backends/embedded.h"
 #include "backends/synthetic.h"
 #include "baselines.h"
+#include "methods/methods.h"
 #include "selectors/selectors.h"
 #include "selectors/uniform.h"
 
 const duet_backend_type *const duet_backends[] = {
     &duet_backend_synthetic,
+    &duet_backend_embedded,
     NULL,
 };
 
 const duet_method_type *const duet_methods[] = {
-    &duet_method_uniform,
-    &duet_method_random_search,
-    NULL,
+    &duet_method_duet,    &duet_method_duet_if,       &duet_method_duet_ur,
+    &duet_method_duet_rh, &duet_method_duet_less,     &duet_method_duet_logdet,
+    &duet_method_uniform, &duet_method_random_search, NULL,
 };
 
 const duet_selector_type *const duet_selectors[] = {
     &duet_selector_uniform, &duet_selector_influence, &duet_selector_remove_harmful,
     &duet_selector_less,    &duet_selector_logdet,    NULL,
 };
+
+/* Methods registered at run time by programs that embed the library (see registry.h). */
+#define EXTRA_METHODS_MAX 64
+static const duet_method_type *extra_methods[EXTRA_METHODS_MAX + 1];
+static size_t n_extra_methods;
+
+duet_status duet_method_register(const duet_method_type *type, duet_error *err)
+{
+    if (type == NULL || type->name == NULL || type->propose == NULL || type->observe == NULL ||
+        type->create == NULL || type->destroy == NULL || type->default_selector == NULL)
+        return duet_error_set(err, DUET_EINVAL,
+                              "a method needs a name, a default selector and create, destroy, "
+                              "propose and observe functions");
+    if (duet_method_find(type->name) != NULL || strcmp(type->name, "lua") == 0)
+        return duet_error_set(err, DUET_EINVAL, "a method named '%s' is already registered",
+                              type->name);
+    if (n_extra_methods == EXTRA_METHODS_MAX)
+        return duet_error_set(err, DUET_ELIMIT, "at most %d methods can be registered at run time",
+                              EXTRA_METHODS_MAX);
+    extra_methods[n_extra_methods++] = type;
+    return DUET_OK;
+}
+
+const duet_method_type *duet_method_at(size_t index)
+{
+    size_t builtin = 0;
+    while (duet_methods[builtin])
+        builtin++;
+    if (index < builtin)
+        return duet_methods[index];
+    index -= builtin;
+    return index < n_extra_methods ? extra_methods[index] : NULL;
+}
 
 const duet_backend_type *duet_backend_find(const char *name)
 {
@@ -37,9 +73,10 @@ const duet_backend_type *duet_backend_find(const char *name)
 
 const duet_method_type *duet_method_find(const char *name)
 {
-    for (size_t i = 0; duet_methods[i]; i++)
-        if (strcmp(duet_methods[i]->name, name) == 0)
-            return duet_methods[i];
+    const duet_method_type *m;
+    for (size_t i = 0; (m = duet_method_at(i)) != NULL; i++)
+        if (strcmp(m->name, name) == 0)
+            return m;
     return NULL;
 }
 

@@ -8,7 +8,7 @@
 --     tasks = { duet.task(duet.embedded.tasks.a) }
 -- or copy one and change its fields. The feedback spread of each preset (uniform mixture, best
 -- and worst single domain, best of random mixtures, noise) is recorded in
--- docs/embedded-backend.md and measured again by `duet bench-presets`.
+-- docs/embedded-backend.md and measured again by `duet bench presets`.
 local embedded = {}
 
 embedded.pools = {

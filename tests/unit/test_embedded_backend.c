@@ -162,7 +162,7 @@ static void pools_by_setting_and_type(void **state)
         void *task;
         duet_task_info info;
         duet_error err;
-        assert_int_equal(B->task_open(f->backend, "t", &o, &task, &info, &err), DUET_OK);
+        assert_int_equal(B->task_open(f->backend, "t", &o, 0, &task, &info, &err), DUET_OK);
         assert_int_equal(info.n_pool, cases[c].n_pool);
         int has_eval = 0;
         for (size_t i = 0; i < info.n_pool; i++)
@@ -183,19 +183,19 @@ static void invalid_tasks_rejected(void **state)
     duet_error err;
     duet_embedded_task_options o =
         task_options(DUET_EMBEDDED_LM, "gsm8k", NULL, DUET_EMBEDDED_OUT_OF_DOMAIN);
-    assert_int_equal(B->task_open(f->backend, "t", &o, &task, &info, &err), DUET_ENOTFOUND);
+    assert_int_equal(B->task_open(f->backend, "t", &o, 0, &task, &info, &err), DUET_ENOTFOUND);
     assert_non_null(strstr(err.msg, "gsm8k"));
     assert_non_null(strstr(err.msg, "jargon"));
     o = task_options(DUET_EMBEDDED_POS, "kjv", NULL, DUET_EMBEDDED_IN_DOMAIN);
-    assert_int_equal(B->task_open(f->backend, "t", &o, &task, &info, &err), DUET_ENOTFOUND);
+    assert_int_equal(B->task_open(f->backend, "t", &o, 0, &task, &info, &err), DUET_ENOTFOUND);
     assert_non_null(strstr(err.msg, "tagged"));
     o = task_options(DUET_EMBEDDED_LM, "kjv", NULL, DUET_EMBEDDED_IN_DOMAIN);
     o.temperature = 0.75;
-    assert_int_equal(B->task_open(f->backend, "t", &o, &task, &info, &err), DUET_EINVAL);
+    assert_int_equal(B->task_open(f->backend, "t", &o, 0, &task, &info, &err), DUET_EINVAL);
     assert_non_null(strstr(err.msg, "accuracy"));
     o = task_options(DUET_EMBEDDED_POS, "brown_press", NULL, DUET_EMBEDDED_IN_DOMAIN);
     o.metric = DUET_EMBEDDED_BPC;
-    assert_int_equal(B->task_open(f->backend, "t", &o, &task, &info, &err), DUET_EINVAL);
+    assert_int_equal(B->task_open(f->backend, "t", &o, 0, &task, &info, &err), DUET_EINVAL);
     assert_null(task);
 }
 
@@ -206,7 +206,7 @@ static double feedback_of(fixture *f, duet_embedded_task_options *o, const char 
     void *task;
     duet_task_info info;
     duet_error err;
-    assert_int_equal(B->task_open(f->backend, "t", o, &task, &info, &err), DUET_OK);
+    assert_int_equal(B->task_open(f->backend, "t", o, 0, &task, &info, &err), DUET_OK);
     int take[64];
     for (size_t i = 0; i < info.n_pool; i++)
         take[i] = only_domain == NULL ||
@@ -296,7 +296,7 @@ static void bad_subset_rejected(void **state)
     void *task;
     duet_task_info info;
     duet_error err;
-    assert_int_equal(B->task_open(f->backend, "t", &o, &task, &info, &err), DUET_OK);
+    assert_int_equal(B->task_open(f->backend, "t", &o, 0, &task, &info, &err), DUET_OK);
     int take[64] = {1};
     duet_subset s;
     make_subset(&s, &info, f->backend, take, 5);
