@@ -97,7 +97,7 @@ static const char *const lua_method_keys[] = {"propose", "observe", "init", "sel
 /* Copies the string field `_where` of the table at idx into out, or `fallback`. */
 static void table_where(lua_State *L, int idx, const char *fallback, char *out, size_t size)
 {
-    lua_getfield(L, idx, "_where");
+    duet_lua_rawfield(L, idx, "_where");
     const char *where = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : fallback;
     size_t len = strlen(where);
     if (len >= size)
@@ -110,7 +110,7 @@ static void table_where(lua_State *L, int idx, const char *fallback, char *out, 
 /* Returns the string field `key` of the table at idx, or NULL (valid while the table lives). */
 static const char *string_field(lua_State *L, int idx, const char *key)
 {
-    lua_getfield(L, idx, key);
+    duet_lua_rawfield(L, idx, key);
     const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     lua_pop(L, 1);
     return s;
@@ -143,7 +143,7 @@ static duet_status expect_kind(lua_State *L, int idx, const char *kind, const ch
 
 static duet_status read_backend(lua_State *L, int exp, duet_config *cfg, duet_error *err)
 {
-    lua_getfield(L, exp, "backend");
+    duet_lua_rawfield(L, exp, "backend");
     int idx = lua_gettop(L);
     duet_status st = DUET_OK;
     if (lua_isnil(L, idx)) {
@@ -181,7 +181,7 @@ done:
 
 static duet_status read_budget(lua_State *L, int exp, duet_config *cfg, duet_error *err)
 {
-    lua_getfield(L, exp, "budget");
+    duet_lua_rawfield(L, exp, "budget");
     int idx = lua_gettop(L);
     duet_status st = DUET_OK;
     if (lua_type(L, idx) != LUA_TTABLE) {
@@ -204,7 +204,7 @@ done:
 
 static duet_status read_warm_start(lua_State *L, int exp, duet_config *cfg, duet_error *err)
 {
-    lua_getfield(L, exp, "warm_start");
+    duet_lua_rawfield(L, exp, "warm_start");
     int idx = lua_gettop(L);
     duet_status st = duet_options_defaults(warm_start_option_table, &cfg->warm_start, err);
     if (st == DUET_OK && !lua_isnil(L, idx))
@@ -246,7 +246,7 @@ static duet_status expect_list(lua_State *L, int idx, const char *key, size_t ma
 
 static duet_status read_tasks(lua_State *L, int exp, duet_config *cfg, duet_error *err)
 {
-    lua_getfield(L, exp, "tasks");
+    duet_lua_rawfield(L, exp, "tasks");
     int list = lua_gettop(L);
     size_t n = 0;
     duet_status st = expect_list(L, list, "tasks", DUET_MAX_TASKS, cfg->where,
@@ -302,7 +302,7 @@ done:
 static duet_status read_selector(lua_State *L, int idx, duet_method_config *m,
                                  const char *default_name, const char *where, duet_error *err)
 {
-    lua_getfield(L, idx, "selector");
+    duet_lua_rawfield(L, idx, "selector");
     int sel = lua_gettop(L);
     duet_status st = DUET_OK;
     const char *name = default_name;
@@ -422,7 +422,7 @@ static duet_status read_method(lua_State *L, int idx, duet_config *cfg, duet_met
 
 static duet_status read_methods(lua_State *L, int exp, duet_config *cfg, duet_error *err)
 {
-    lua_getfield(L, exp, "methods");
+    duet_lua_rawfield(L, exp, "methods");
     int list = lua_gettop(L);
     size_t n = 0;
     duet_status st = expect_list(L, list, "methods", DUET_MAX_METHODS, cfg->where,
@@ -623,16 +623,16 @@ static duet_status apply_sets(lua_State *L, int exp, const duet_load_options *op
     for (size_t i = 0; opt && i < opt->n_sets; i++) {
         lua_getglobal(L, "require");
         lua_pushliteral(L, "duet.overrides");
-        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        if (duet_lua_pcall_raw(L, 1, 1, 0) != LUA_OK) {
             duet_status st = duet_error_set(err, DUET_EIO, "cannot load the override helper: %s",
                                             lua_tostring(L, -1));
             lua_pop(L, 1);
             return st;
         }
-        lua_getfield(L, -1, "apply");
+        duet_lua_rawfield(L, -1, "apply");
         lua_pushvalue(L, exp);
         lua_pushstring(L, opt->sets[i]);
-        if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        if (duet_lua_pcall_raw(L, 2, 0, 0) != LUA_OK) {
             duet_status st =
                 duet_error_set(err, DUET_EINVAL, "--set %s: %s", opt->sets[i], lua_tostring(L, -1));
             lua_pop(L, 2);
@@ -652,12 +652,18 @@ static duet_status load_chunk(lua_State *L, const char *text, size_t len, const 
     cfg->L = L;
     duet_status st = DUET_OK;
     int base = lua_gettop(L);
-    if (luaL_loadbufferx(L, text, len, chunkname, "t") != LUA_OK) {
+    if (opt)
+        duet_lua_set_limits(L, opt->lua_max_bytes, opt->lua_max_instructions);
+    if (opt && opt->sandbox && (st = duet_lua_sandbox(L, err)) != DUET_OK)
+        goto fail;
+    if (duet_lua_load(L, text, len, chunkname) != LUA_OK) {
         st = duet_error_set(err, DUET_EINVAL, "%s", lua_tostring(L, -1));
         goto fail;
     }
     if ((st = duet_lua_pcall(L, 0, 1, err)) != DUET_OK)
         goto fail;
+    /* From here C reads finished tables: no finalizer may run Lua code in between. */
+    lua_gc(L, LUA_GCSTOP);
     int exp = lua_gettop(L);
     const char *shown = chunkname[0] == '@' || chunkname[0] == '=' ? chunkname + 1 : chunkname;
     if (lua_type(L, exp) != LUA_TTABLE || string_field(L, exp, "_kind") == NULL ||
@@ -675,10 +681,12 @@ static duet_status load_chunk(lua_State *L, const char *text, size_t len, const 
     if ((st = read_experiment(L, exp, opt, fallback, cfg, err)) != DUET_OK)
         goto fail;
     lua_settop(L, base);
+    lua_gc(L, LUA_GCRESTART);
     *out = cfg;
     return DUET_OK;
 fail:
     lua_settop(L, base);
+    lua_gc(L, LUA_GCRESTART);
     cfg->L = NULL; /* the caller closes L */
     duet_config_free(cfg);
     return st;
@@ -694,7 +702,7 @@ duet_status duet_config_load_string(const char *text, const char *chunkname,
         return st;
     st = load_chunk(L, text, strlen(text), chunkname, opt, out, err);
     if (st != DUET_OK) {
-        lua_close(L);
+        duet_lua_close(L);
         return st;
     }
     (*out)->script_text = duet_strdup(text);
@@ -730,7 +738,7 @@ duet_status duet_config_load(const char *script_path, const duet_load_options *o
     snprintf(chunkname, sizeof chunkname, "@%s", script_path);
     st = load_chunk(L, text, len, chunkname, opt, out, err);
     if (st != DUET_OK) {
-        lua_close(L);
+        duet_lua_close(L);
         duet_free(text);
         return st;
     }
@@ -779,6 +787,6 @@ void duet_config_free(duet_config *cfg)
     duet_free(cfg->script_text);
     duet_free(cfg->resolved);
     if (cfg->L)
-        lua_close(cfg->L);
+        duet_lua_close(cfg->L);
     duet_free(cfg);
 }

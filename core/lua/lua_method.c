@@ -131,7 +131,7 @@ static duet_status lua_method_create(const duet_method_env *env, const void *opt
     m->state_ref = LUA_NOREF;
     lua_State *L = m->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, m->table_ref);
-    lua_getfield(L, -1, "init");
+    duet_lua_rawfield(L, -1, "init");
     if (lua_isfunction(L, -1)) {
         lua_createtable(L, 0, 8);
         lua_pushinteger(L, (lua_Integer)env->n);
@@ -208,7 +208,7 @@ static duet_status lua_method_propose(void *state, size_t iteration, duet_rng *r
     lua_State *L = m->L;
     int top = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, m->table_ref);
-    lua_getfield(L, -1, "propose");
+    duet_lua_rawfield(L, -1, "propose");
     lua_rawgeti(L, LUA_REGISTRYINDEX, m->state_ref);
     lua_pushinteger(L, (lua_Integer)iteration + 1);
     rng_handle *h = push_rng(L, rng);
@@ -227,7 +227,7 @@ static duet_status lua_method_observe(void *state, const duet_observation *obs, 
     lua_State *L = m->L;
     int top = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, m->table_ref);
-    lua_getfield(L, -1, "observe");
+    duet_lua_rawfield(L, -1, "observe");
     if (!lua_isfunction(L, -1)) {
         lua_settop(L, top);
         return DUET_OK;

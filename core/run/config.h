@@ -87,6 +87,10 @@ typedef struct duet_load_options {
     int seed_given; /* --seed N replaces the script's seed */
     uint64_t seed;
     const duet_log *log;
+    /* Limits of the script's Lua state; 0 keeps DUET_LUA_MAX_BYTES / DUET_LUA_MAX_INSTRUCTIONS. */
+    size_t lua_max_bytes;
+    uint64_t lua_max_instructions;
+    int sandbox; /* 1: run the script under duet_lua_sandbox (for untrusted text) */
 } duet_load_options;
 
 /*

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lua/luaduet.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -515,8 +516,8 @@ static const char *set_origin(lua_State *L, int idx, const char *key, char *buf,
 {
     const char *result = fallback;
     int top = lua_gettop(L);
-    lua_getfield(L, idx, "_set");
-    if (lua_type(L, -1) == LUA_TTABLE && lua_getfield(L, -1, key) == LUA_TSTRING) {
+    duet_lua_rawfield(L, idx, "_set");
+    if (lua_type(L, -1) == LUA_TTABLE && duet_lua_rawfield(L, -1, key) == LUA_TSTRING) {
         snprintf(buf, size, "%s", lua_tostring(L, -1));
         result = buf;
     }
@@ -570,7 +571,7 @@ duet_status duet_options_from_lua(lua_State *L, int idx, const duet_option *spec
         /* A value that came from `--set` is reported as such rather than by script line. */
         char set_where[256];
         const char *value_where = set_origin(L, idx, o->name, set_where, sizeof set_where, where);
-        lua_getfield(L, idx, o->name);
+        duet_lua_rawfield(L, idx, o->name);
         duet_status st = DUET_OK;
         if (lua_isnil(L, -1)) {
             if (o->default_value == NULL)
