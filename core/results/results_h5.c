@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "results/h5check.h"
 #include "results/results.h"
 #include "util/fileio.h"
 #include "util/mem.h"
@@ -845,6 +846,9 @@ duet_status duet_results_read(const char *path, duet_results **out, duet_error *
         H5Eclear2(H5E_DEFAULT);
         return duet_error_set(err, DUET_EFORMAT, "%s is not an HDF5 file", path);
     }
+    duet_status st = duet_h5_check_heaps(path, err);
+    if (st != DUET_OK)
+        return st;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
         return h5_fail(err, DUET_EFORMAT, "cannot open results file", path);

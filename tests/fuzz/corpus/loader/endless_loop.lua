@@ -1,0 +1,2 @@
+local duet = require "duet"
+while true do end

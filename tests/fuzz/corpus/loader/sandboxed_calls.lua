@@ -1,0 +1,1 @@
+os.exit(3) io.read() print(1) dofile()
