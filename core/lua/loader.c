@@ -623,18 +623,20 @@ static duet_status apply_sets(lua_State *L, int exp, const duet_load_options *op
     for (size_t i = 0; opt && i < opt->n_sets; i++) {
         lua_getglobal(L, "require");
         lua_pushliteral(L, "duet.overrides");
-        if (duet_lua_pcall_raw(L, 1, 1, 0) != LUA_OK) {
-            duet_status st = duet_error_set(err, DUET_EIO, "cannot load the override helper: %s",
-                                            lua_tostring(L, -1));
+        int rc = duet_lua_pcall_raw(L, 1, 1, 0);
+        if (rc != LUA_OK) {
+            duet_status st =
+                duet_error_set(err, rc == LUA_ERRMEM ? DUET_ENOMEM : DUET_EIO,
+                               "cannot load the override helper: %s", lua_tostring(L, -1));
             lua_pop(L, 1);
             return st;
         }
         duet_lua_rawfield(L, -1, "apply");
         lua_pushvalue(L, exp);
         lua_pushstring(L, opt->sets[i]);
-        if (duet_lua_pcall_raw(L, 2, 0, 0) != LUA_OK) {
-            duet_status st =
-                duet_error_set(err, DUET_EINVAL, "--set %s: %s", opt->sets[i], lua_tostring(L, -1));
+        if ((rc = duet_lua_pcall_raw(L, 2, 0, 0)) != LUA_OK) {
+            duet_status st = duet_error_set(err, rc == LUA_ERRMEM ? DUET_ENOMEM : DUET_EINVAL,
+                                            "--set %s: %s", opt->sets[i], lua_tostring(L, -1));
             lua_pop(L, 2);
             return st;
         }
@@ -656,8 +658,10 @@ static duet_status load_chunk(lua_State *L, const char *text, size_t len, const 
         duet_lua_set_limits(L, opt->lua_max_bytes, opt->lua_max_instructions);
     if (opt && opt->sandbox && (st = duet_lua_sandbox(L, err)) != DUET_OK)
         goto fail;
-    if (duet_lua_load(L, text, len, chunkname) != LUA_OK) {
-        st = duet_error_set(err, DUET_EINVAL, "%s", lua_tostring(L, -1));
+    int rc = duet_lua_load(L, text, len, chunkname);
+    if (rc != LUA_OK) {
+        st = duet_error_set(err, rc == LUA_ERRMEM ? DUET_ENOMEM : DUET_EINVAL, "%s",
+                            lua_tostring(L, -1));
         goto fail;
     }
     if ((st = duet_lua_pcall(L, 0, 1, err)) != DUET_OK)

@@ -103,6 +103,28 @@ static int guarded_setmetatable(lua_State *L)
     return 1;
 }
 
+/*
+ * string.rep that returns "" at once when the result is empty: the C loop of Lua 5.4 still runs
+ * n times for an empty string, which the instruction limit counts as one instruction.
+ * NOTE: other library functions also run as one instruction, so a pathological pattern given
+ * to string.find or string.gsub can still run for long before the limit is checked.
+ */
+static int bounded_rep(lua_State *L)
+{
+    size_t len = 0, sep_len = 0;
+    luaL_checklstring(L, 1, &len);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &sep_len);
+    if (n <= 0 || len + sep_len == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 /* Replaces table[name] (the table on top of the stack) by the guarded setmetatable. */
 static void guard_setmetatable(lua_State *L, const char *name)
 {
@@ -299,6 +321,11 @@ static int init_state(lua_State *L)
     guard_setmetatable(L, "setmetatable");
     lua_pushnil(L); /* debug.sethook would lift the instruction limit */
     lua_setfield(L, -2, "sethook");
+    lua_pop(L, 1);
+    lua_getglobal(L, "string");
+    lua_getfield(L, -1, "rep");
+    lua_pushcclosure(L, bounded_rep, 1);
+    lua_setfield(L, -2, "rep");
     lua_pop(L, 1);
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "preload");

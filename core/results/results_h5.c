@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "results/h5check.h"
@@ -22,7 +23,7 @@
 #include "util/fileio.h"
 #include "util/mem.h"
 
-/* Elements (of 8 bytes) a file may make the reader allocate in all: 2 GiB. */
+/* Elements (of 8 bytes) a file may make the reader allocate in all, at most: 2 GiB. */
 #define READ_BUDGET_ELEMENTS ((size_t)1 << 28)
 #define MAX_DOMAINS          4096
 
@@ -288,20 +289,47 @@ static void write_root(writer *w, hid_t f, const duet_results *r)
     attr_int(w, f, "complete", tc == tt);
 }
 
-/* Flushes a closed file's content to disk (HDF5's close does not fsync). */
-static duet_status fsync_path(const char *path, duet_error *err)
+/* Writes len bytes of data to a new file at path and flushes it to disk. */
+static duet_status write_image(const char *path, const unsigned char *data, size_t len,
+                               duet_error *err)
 {
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0)
-        return duet_error_set(err, DUET_EIO, "cannot reopen %s: %s", path, strerror(errno));
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    if (rc != 0)
-        return duet_error_set(err, DUET_EIO, "cannot flush %s: %s", path, strerror(saved));
+        return duet_error_set(err, DUET_EIO, "cannot create results file %s: %s", path,
+                              strerror(errno));
+    size_t done = 0;
+    while (done < len) {
+        ssize_t put = write(fd, data + done, len - done);
+        if (put < 0 && errno == EINTR)
+            continue;
+        if (put <= 0) {
+            int saved = put < 0 ? errno : ENOSPC;
+            close(fd);
+            return duet_error_set(err, DUET_EIO,
+                                  "cannot write results file %s after %zu of %zu bytes: %s; the "
+                                  "previous snapshot is kept",
+                                  path, done, len, strerror(saved));
+        }
+        done += (size_t)put;
+    }
+    if (fsync(fd) != 0) {
+        int saved = errno;
+        close(fd);
+        return duet_error_set(err, DUET_EIO, "cannot flush results file %s: %s", path,
+                              strerror(saved));
+    }
+    if (close(fd) != 0)
+        return duet_error_set(err, DUET_EIO, "cannot close results file %s: %s", path,
+                              strerror(errno));
     return DUET_OK;
 }
 
+/*
+ * HDF5 builds the file in memory (the core driver without a backing store) and this code writes
+ * the image, so a full disk or a size limit is an error of write(2) that the previous snapshot
+ * survives. With the sec2 driver HDF5 1.10.8 hit it inside H5Fclose, left the file half closed,
+ * and crashed at exit. The price is a second copy of the file in memory while it is written.
+ */
 duet_status duet_results_write(const duet_results *r, const char *path, duet_error *err)
 {
     quiet_hdf5();
@@ -310,6 +338,7 @@ duet_status duet_results_write(const duet_results *r, const char *path, duet_err
         return duet_error_set(err, DUET_EINVAL, "results path too long: %s", path);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18);
+    H5Pset_fapl_core(fapl, (size_t)1 << 20, 0);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
@@ -323,9 +352,24 @@ duet_status duet_results_write(const duet_results *r, const char *path, duet_err
     for (size_t t = 0; t < r->n_tasks; t++)
         write_task(&w, tasks, r, &r->tasks[t]);
     close_group(tasks);
+    unsigned char *image = NULL;
+    duet_status st = DUET_OK;
+    if (!w.failed && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
+        wfail(&w, "cannot flush", "file");
+    ssize_t len = w.failed ? -1 : H5Fget_file_image(f, NULL, 0);
+    if (!w.failed && len <= 0)
+        wfail(&w, "cannot build the image of", "file");
+    if (!w.failed && (image = duet_malloc((size_t)len)) == NULL)
+        st = duet_error_set(err, DUET_ENOMEM, "out of memory writing %s (%zd bytes)", path, len);
+    if (!w.failed && st == DUET_OK && H5Fget_file_image(f, image, (size_t)len) != len)
+        wfail(&w, "cannot copy the image of", "file");
     if (H5Fclose(f) < 0 && !w.failed)
         wfail(&w, "cannot close", "file");
-    duet_status st = w.failed ? DUET_EIO : fsync_path(tmp, err);
+    if (w.failed)
+        st = DUET_EIO;
+    if (st == DUET_OK)
+        st = write_image(tmp, image, (size_t)len, err);
+    duet_free(image);
     if (st == DUET_OK && rename(tmp, path) != 0)
         st =
             duet_error_set(err, DUET_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
@@ -337,6 +381,23 @@ duet_status duet_results_write(const duet_results *r, const char *path, duet_err
 }
 
 /* ------------------------------------------------------------------ reading */
+
+/*
+ * Elements the reader may allocate for the file at path. A duet file stores every array it
+ * describes in full, uncompressed, so its arrays take at most size / 8 elements; four times
+ * that plus 2^20 covers the arrays the reader adds (derived columns, over-estimates of spend),
+ * so a small hostile file cannot make the reader allocate gigabytes.
+ */
+static size_t read_budget(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || sb.st_size < 0)
+        return 0;
+    size_t elements = (size_t)sb.st_size / 8;
+    if (elements > READ_BUDGET_ELEMENTS / 4)
+        return READ_BUDGET_ELEMENTS;
+    return 4 * elements + ((size_t)1 << 20);
+}
 
 typedef struct reader {
     const char *path;
@@ -503,7 +564,7 @@ static void read_array(reader *rd, hid_t loc, const char *name, H5T_class_t cls,
                    dims[0] == rows && (cols == 0 || dims[1] == cols);
     if (!shape_ok)
         rfail(rd, DUET_EFORMAT, "dataset '%s' has an unexpected shape", name);
-    else if (H5Tget_class(ftype) != cls)
+    else if (H5Tget_class(ftype) != cls || H5Tget_size(ftype) > 8)
         rfail(rd, DUET_EFORMAT, "dataset '%s' has an unexpected type", name);
     else if (rows * (cols ? cols : 1) > 0 &&
              H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, dest) < 0)
@@ -584,6 +645,7 @@ typedef struct name_list {
     size_t n;
     char **names;
     int overflow;
+    int nomem; /* an allocation failed: the listing is incomplete */
 } name_list;
 
 static herr_t collect_name(hid_t g, const char *name, const H5L_info_t *info, void *data)
@@ -594,11 +656,15 @@ static herr_t collect_name(hid_t g, const char *name, const H5L_info_t *info, vo
         return 1;
     }
     char **grown = duet_realloc(list->names, (list->n + 1) * sizeof *grown);
-    if (grown == NULL)
+    if (grown == NULL) {
+        list->nomem = 1;
         return -1;
+    }
     list->names = grown;
-    if ((list->names[list->n] = duet_strdup(name)) == NULL)
+    if ((list->names[list->n] = duet_strdup(name)) == NULL) {
+        list->nomem = 1;
         return -1;
+    }
     list->n++;
     return 0;
 }
@@ -619,13 +685,16 @@ static void list_group(reader *rd, hid_t g, const char *what, name_list *out)
         return;
     hsize_t idx = 0;
     herr_t rc = H5Literate(g, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, collect_name, out);
-    if (rc < 0) {
+    if (rc < 0 && !out->nomem) {
         free_names(out);
         H5Eclear2(H5E_DEFAULT);
         idx = 0;
         rc = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, out);
     }
-    if (rc < 0 || out->overflow)
+    if (out->nomem) {
+        H5Eclear2(H5E_DEFAULT);
+        rfail(rd, DUET_ENOMEM, "out of memory listing group '%s'", what);
+    } else if (rc < 0 || out->overflow)
         rfail(rd, DUET_EFORMAT, "group '%s' cannot be listed", what);
 }
 
@@ -853,7 +922,7 @@ duet_status duet_results_read(const char *path, duet_results **out, duet_error *
     if (f < 0)
         return h5_fail(err, DUET_EFORMAT, "cannot open results file", path);
     duet_results *r = duet_calloc(1, sizeof *r);
-    reader rd = {path, err, DUET_OK, READ_BUDGET_ELEMENTS};
+    reader rd = {path, err, DUET_OK, read_budget(path)};
     if (r == NULL) {
         H5Fclose(f);
         return duet_error_set(err, DUET_ENOMEM, "out of memory reading %s", path);
