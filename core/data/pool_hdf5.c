@@ -272,7 +272,24 @@ static int get_number(hid_t obj, const char *name, hid_t type, void *value)
     return ok;
 }
 
-/* Reads a 1-D dataset of `type` into a new buffer of *n elements (at least one allocated). */
+/* Size in bytes of the file that holds obj, or 0 when unknown. */
+static hsize_t file_size_of(hid_t obj)
+{
+    hsize_t size = 0;
+    hid_t file = H5Iget_file_id(obj);
+    if (file >= 0) {
+        if (H5Fget_filesize(file, &size) < 0)
+            size = 0;
+        H5Fclose(file);
+    }
+    return size;
+}
+
+/*
+ * Reads a 1-D dataset of `type` into a new buffer of *n elements (at least one allocated).
+ * Pool files store their arrays uncompressed, so a dataset that declares more bytes than the
+ * whole file holds is damaged or hostile and is rejected before anything is allocated for it.
+ */
 static void *read_array(hid_t group, const char *name, hid_t type, size_t elem, size_t *n)
 {
     hsize_t dims[1] = {0};
@@ -282,6 +299,8 @@ static void *read_array(hid_t group, const char *name, hid_t type, size_t elem, 
         return NULL;
     int overflow;
     size_t bytes = duet_mul_size((size_t)dims[0] + 1, elem, &overflow);
+    if (!overflow && bytes - elem > file_size_of(group))
+        return NULL;
     void *buf = overflow ? NULL : duet_malloc(bytes);
     if (buf == NULL)
         return NULL;
@@ -330,8 +349,9 @@ static duet_status read_split(hid_t domain_group, const char *path, duet_pool_do
     H5Gclose(g);
     if (!ok)
         return duet_error_set(err, DUET_EFORMAT,
-                              "%s: /domains/%s/%s is missing a dataset or has inconsistent "
-                              "offsets; import the pool again with duet data import",
+                              "%s: /domains/%s/%s is missing a dataset, has inconsistent "
+                              "offsets or declares more data than the file holds; import the "
+                              "pool again with duet data import",
                               path, dom->name, split);
     r->n = n_off - 1;
     r->text_cap = text_len + 1;

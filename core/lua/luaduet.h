@@ -11,8 +11,8 @@
 
 /*
  * Default limits of every state: bytes Lua may hold (1 GiB) and VM instructions one protected
- * call may run (5 x 10^8, about four seconds), after which the call fails with an error that says
- * so.
+ * call may run (5 x 10^8, about four seconds; every 8 bytes allocated count as one more), after
+ * which the call fails with an error that says so.
  */
 #define DUET_LUA_MAX_BYTES        ((size_t)1 << 30)
 #define DUET_LUA_MAX_INSTRUCTIONS UINT64_C(500000000)

@@ -39,7 +39,7 @@ typedef struct lua_budget {
     size_t used;               /* bytes Lua holds now */
     size_t max_bytes;          /* cap on `used` while armed */
     uint64_t max_instructions; /* per outermost protected call */
-    uint64_t instructions;     /* run since the outermost protected call began */
+    uint64_t instructions;     /* run (and charged for allocations) since the outermost call */
     int depth;                 /* protected calls in progress (armed when > 0) */
     int closing;               /* lua_close is running (cap applies, no fault injection) */
     int cap_hit;               /* an allocation was refused for the cap since the last call */
@@ -64,6 +64,9 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     void *p = b->depth > 0 ? duet_realloc(ptr, nsize) : realloc(ptr, nsize);
     if (p == NULL)
         return NULL;
+    /* Filling new memory is work the VM does not count; charge it, at 8 bytes an instruction. */
+    if (b->depth > 0 && nsize > old)
+        b->instructions += (nsize - old) / 8;
     b->used = b->used - old + nsize;
     return p;
 }

@@ -2,11 +2,12 @@
  * Pre-checks of HDF5 files read from untrusted sources (see h5check.h).
  *
  * HDF5 1.10.8 decodes a global heap collection by stepping from one entry to the next by each
- * entry's size; a free-space entry (index 0) whose size is 0 never advances, and H5Aread of a
- * variable-length string stored in such a collection spins forever. This walk repeats the
+ * entry's size. A free-space entry (index 0) whose size is 0 never advances, so H5Aread of a
+ * variable-length string stored there spins forever; an entry whose size runs past the
+ * collection makes H5HG_read copy that many bytes out of a smaller buffer. This walk repeats the
  * decoder's steps on every byte sequence "GCOL" with version 1 (the only places HDF5 accepts as
- * a collection) and rejects the file before HDF5 sees it. The invariant: every collection this
- * check passes makes the decoder advance at each step, so it ends.
+ * a collection) and rejects the file before HDF5 sees it. The invariant: in every collection
+ * this check passes, each step advances and each entry lies inside the collection.
  */
 #include "results/h5check.h"
 
@@ -37,39 +38,39 @@ static int read_at(FILE *f, uint64_t offset, unsigned char *buf, size_t n)
 }
 
 /*
- * Returns 1 when the collection at offset decodes in finitely many steps (or HDF5 would refuse
- * it anyway because it does not fit in the file), 0 when the decoder would loop.
+ * Returns NULL when the collection at offset decodes in finitely many steps with every entry
+ * inside it (or when HDF5 would refuse it anyway because it does not fit in the file), else
+ * what is wrong with it.
  */
-static int collection_ends(FILE *f, uint64_t offset, uint64_t file_size)
+static const char *collection_fault(FILE *f, uint64_t offset, uint64_t file_size)
 {
     unsigned char head[HEADER_SIZE];
     if (!read_at(f, offset, head, sizeof head) || head[4] != 1)
-        return 1;
+        return NULL;
     uint64_t size = le64(head + 8);
     if (size < HEADER_SIZE || size > file_size || offset > file_size - size)
-        return 1; /* HDF5 fails to read the collection's image */
+        return NULL; /* HDF5 fails to read the collection's image */
     uint64_t p = offset + HEADER_SIZE, end = offset + size;
     while (p < end) {
         unsigned char entry[ENTRY_SIZE];
         if (end - p < ENTRY_SIZE)
-            return 1; /* the rest is taken as free space */
+            return NULL; /* the rest is taken as free space */
         if (!read_at(f, p, entry, sizeof entry))
-            return 1;
+            return NULL;
         unsigned index = (unsigned)entry[0] | (unsigned)entry[1] << 8;
         uint64_t object = le64(entry + 8);
         uint64_t need = object;
-        if (index > 0) {
-            if (object > UINT64_MAX - ENTRY_SIZE - 7)
-                return 1;
+        if (index > 0 && object > UINT64_MAX - ENTRY_SIZE - 7)
+            return "an entry larger than the file";
+        if (index > 0)
             need = ENTRY_SIZE + ((object + 7) & ~(uint64_t)7);
-        }
         if (need == 0)
-            return 0;
-        if (need >= end - p)
-            return 1;
+            return "a free-space entry of size 0";
+        if (need > end - p)
+            return "an entry that runs past the end of its collection";
         p += need;
     }
-    return 1;
+    return NULL;
 }
 
 /* Size of lengths in the superblock at offset 0 (versions 0 to 3), or 0 when none is there. */
@@ -117,12 +118,13 @@ duet_status duet_h5_check_heaps(const char *path, duet_error *err)
         for (size_t i = 0; i + 4 <= n && st == DUET_OK; i++) {
             if (memcmp(block + i, "GCOL", 4) != 0)
                 continue;
-            if (!collection_ends(f, base + i, file_size))
+            const char *fault = collection_fault(f, base + i, file_size);
+            if (fault)
                 st = duet_error_set(err, DUET_EFORMAT,
                                     "%s is damaged: the global heap (variable-length strings) at "
-                                    "byte %llu has an entry of size 0; restore the file from a "
-                                    "copy or rerun the experiment",
-                                    path, (unsigned long long)(base + i));
+                                    "byte %llu has %s; restore the file from a copy or rerun the "
+                                    "experiment",
+                                    path, (unsigned long long)(base + i), fault);
         }
         kept = n < 3 ? n : 3;
         memmove(block, block + n - kept, kept);

@@ -27,6 +27,8 @@ struct lua_State;
 #define DUET_MAX_POINTS      100000000
 #define DUET_MAX_WARM_START  100000
 #define DUET_MAX_EVALUATIONS 1000000000.0
+/* Bytes of results arrays held in memory (checked once the backend reports the domains). */
+#define DUET_MAX_RESULTS_BYTES 4294967296.0
 
 typedef enum duet_warm_design {
     DUET_WARM_NONE = 0,

@@ -165,6 +165,38 @@ static void close_tasks(runner *rn)
 }
 
 /* Builds an empty results model for the configuration. */
+/*
+ * Rejects an experiment whose results arrays (every trial of every task and method is held in
+ * memory, and each snapshot makes one more copy while it is written) would exceed
+ * DUET_MAX_RESULTS_BYTES, before any of them is allocated.
+ */
+static duet_status check_results_size(const runner *rn)
+{
+    const duet_config *cfg = rn->cfg;
+    double T = (double)cfg->iterations, total = 0;
+    for (size_t t = 0; t < cfg->n_tasks; t++) {
+        double n = (double)rn->tasks[t].info.n_pool;
+        for (size_t m = 0; m < cfg->n_methods; m++) {
+            const duet_method_config *mc = &cfg->methods[m];
+            double k = (double)mc->samples;
+            double W = (mc->type->flags & DUET_METHOD_WARM_START)
+                           ? (double)duet_warm_start_points(&cfg->warm_start, (size_t)n)
+                           : 0;
+            double per_trial = T * (4 * n + 2 * k + 8) + W * (n + 2) + (double)cfg->points + 2 * n;
+            total += 8 * per_trial * (double)cfg->trials;
+        }
+    }
+    if (total > DUET_MAX_RESULTS_BYTES)
+        return duet_error_set(rn->err, DUET_ELIMIT,
+                              "%s: experiment: its results would take %.3g GiB in memory "
+                              "(tasks x methods x trials x iterations x (4 x domains + 2 x "
+                              "samples) numbers), more than the limit of %.0f GiB; lower trials, "
+                              "iterations or samples, or split the experiment",
+                              cfg->where, total / 1073741824.0,
+                              DUET_MAX_RESULTS_BYTES / 1073741824.0);
+    return DUET_OK;
+}
+
 static duet_status new_results(runner *rn, duet_results **out)
 {
     const duet_config *cfg = rn->cfg;
@@ -824,7 +856,7 @@ duet_status duet_run(const duet_config *cfg, const duet_run_options *opt, duet_e
         duet_error_prefix(err, "%s: backend %s", cfg->backend_where, cfg->backend->name);
         return st;
     }
-    if ((st = open_tasks(&rn)) != DUET_OK)
+    if ((st = open_tasks(&rn)) != DUET_OK || (st = check_results_size(&rn)) != DUET_OK)
         goto done;
 
     if (opt->resume) {
