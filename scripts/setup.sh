@@ -9,7 +9,7 @@ packages=(
   libgsl-dev libopenblas-dev liblapacke-dev libhdf5-dev hdf5-tools
   liblua5.4-dev lua5.4 gnuplot-nox libcmocka-dev
   python3-h5py python3-numpy python3-scipy python3-sklearn
-  fasttext dpkg-dev clang-format
+  fasttext dpkg-dev clang-format valgrind
 )
 for arg in "$@"; do
   case "$arg" in
