@@ -108,7 +108,7 @@ int duet_cmd_info(int argc, char **argv)
         duet_error err;
         duet_error_clear(&err);
         duet_results *r = NULL;
-        if (duet_results_read(argv[i], &r, &err) != DUET_OK) {
+        if (duet_results_read_isolated(argv[i], DUET_RESULTS_READ_TIMEOUT, &r, &err) != DUET_OK) {
             int c = duet_cli_fail(&err);
             code = code ? code : c;
             continue;

@@ -85,7 +85,8 @@ int duet_cmd_plot(int argc, char **argv)
     }
     for (int i = 0; i < n_files; i++) {
         const char *path = argv[optind + i];
-        if (duet_results_read(path, &files[i], &err) != DUET_OK) {
+        if (duet_results_read_isolated(path, DUET_RESULTS_READ_TIMEOUT, &files[i], &err) !=
+            DUET_OK) {
             code = duet_cli_fail(&err);
             goto done;
         }

@@ -43,6 +43,8 @@ typedef struct lua_budget {
     int depth;                 /* protected calls in progress (armed when > 0) */
     int closing;               /* lua_close is running (cap applies, no fault injection) */
     int cap_hit;               /* an allocation was refused for the cap since the last call */
+    int work_hit;              /* ... or because the call had used up its instructions */
+    int grace;                 /* > 0: an error message is being built, allow its memory */
 } lua_budget;
 
 static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -58,6 +60,14 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     size_t room = b->used < b->max_bytes ? b->max_bytes - b->used : 0;
     if (armed && nsize > old && nsize - old > room) {
         b->cap_hit = 1;
+        return NULL;
+    }
+    /*
+     * The count hook runs only every HOOK_STRIDE instructions, and a few instructions can copy
+     * gigabytes (string.rep in a loop), so a call over its budget gets no more memory.
+     */
+    if (b->depth > 0 && nsize > old && b->instructions > b->max_instructions && !b->grace) {
+        b->work_hit = 1;
         return NULL;
     }
     /* duet_realloc consults the fault-injection countdown; plain realloc does not. */
@@ -79,11 +89,19 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     b->instructions += HOOK_STRIDE;
     if (b->instructions <= b->max_instructions)
         return;
+    /*
+     * From now on the hook runs at every instruction, so a script that catches this error with
+     * pcall gets it again at its next instruction and cannot go on.
+     */
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
     lua_getinfo(L, "Sl", ar);
-    luaL_error(L,
-               "%s:%d: the script ran more than %I Lua instructions in one call without "
-               "finishing; it probably loops forever",
-               ar->short_src, ar->currentline, (lua_Integer)b->max_instructions);
+    b->grace = 1;
+    lua_pushfstring(L,
+                    "%s:%d: the script ran more than %I Lua instructions in one call without "
+                    "finishing; it probably loops forever",
+                    ar->short_src, ar->currentline, (lua_Integer)b->max_instructions);
+    b->grace = 0;
+    lua_error(L);
 }
 
 /*
@@ -172,6 +190,9 @@ int duet_lua_pcall_raw(lua_State *L, int nargs, int nresults, int msgh)
     if (b->depth++ == 0) {
         b->instructions = 0;
         b->cap_hit = 0;
+        b->work_hit = 0;
+        b->grace = 0;
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STRIDE);
     }
     int rc = lua_pcall(L, nargs, nresults, msgh);
     b->depth--;
@@ -274,6 +295,7 @@ static int open_core(lua_State *L)
 
 static int message_handler(lua_State *L)
 {
+    budget_of(L)->grace = 1; /* reset by the next protected call if this one fails */
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -281,6 +303,7 @@ static int message_handler(lua_State *L)
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     luaL_traceback(L, L, msg, 1);
+    budget_of(L)->grace = 0;
     return 1;
 }
 
@@ -308,6 +331,14 @@ duet_status duet_lua_pcall(lua_State *L, int nargs, int nresults, duet_error *er
                               "the script needs more than %zu MiB of Lua memory, the limit of "
                               "an experiment script; it probably builds tables without end",
                               b->max_bytes >> 20);
+    }
+    if (rc == LUA_ERRMEM && b->work_hit) {
+        b->work_hit = 0;
+        return duet_error_set(err, DUET_ELIMIT,
+                              "the script did more than %llu Lua instructions of work in one "
+                              "call (8 bytes of new memory count as one); it probably loops "
+                              "forever",
+                              (unsigned long long)b->max_instructions);
     }
     return duet_error_set(err, rc == LUA_ERRMEM ? DUET_ENOMEM : DUET_EINVAL, "%s", text);
 }

@@ -141,4 +141,16 @@ duet_status duet_results_write(const duet_results *r, const char *path, duet_err
  */
 duet_status duet_results_read(const char *path, duet_results **out, duet_error *err);
 
+/*
+ * Like duet_results_read for files from elsewhere (duet info, duet plot): a child process
+ * (fork) reads the file first, and only when it finishes does this process read it. A file that
+ * crashes the HDF5 library or keeps it busy past timeout_seconds gives DUET_EFORMAT naming the
+ * signal or the time; the caller never runs the failing code. Reads the file twice.
+ */
+duet_status duet_results_read_isolated(const char *path, double timeout_seconds, duet_results **out,
+                                       duet_error *err);
+
+/* Seconds duet info and duet plot allow the HDF5 library for reading one results file. */
+#define DUET_RESULTS_READ_TIMEOUT 300.0
+
 #endif
