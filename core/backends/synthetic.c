@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -97,6 +98,7 @@ typedef struct synthetic_state {
     double score_noise, less_noise;
     double delay;
     double *quality; /* [n x items] */
+    double *top_sum; /* [n x (items + 1)] sum of the c highest qualities of each domain */
     char (*names)[24];
 } synthetic_state;
 
@@ -110,6 +112,23 @@ typedef struct synthetic_task {
 } synthetic_task;
 
 static void synthetic_close(void *state);
+
+static int compare_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* out[c] = sum of the c largest entries of q, for c = 0..items. */
+static void top_sums(const double *q, uint64_t items, double *out)
+{
+    double *sorted = out + 1;
+    memcpy(sorted, q, (size_t)items * sizeof *q);
+    qsort(sorted, (size_t)items, sizeof *sorted, compare_desc);
+    out[0] = 0.0;
+    for (uint64_t c = 1; c <= items; c++)
+        out[c] = out[c - 1] + out[c];
+}
 
 static duet_status synthetic_open(const void *options, const duet_backend_env *env, void **state,
                                   duet_error *err)
@@ -134,9 +153,10 @@ static duet_status synthetic_open(const void *options, const duet_backend_env *e
     s->less_noise = o->less_noise;
     s->delay = o->delay;
     s->quality = duet_malloc(cells * sizeof *s->quality);
+    s->top_sum = duet_malloc((cells + n) * sizeof *s->top_sum);
     s->names = duet_calloc(n, sizeof *s->names);
     uint64_t *order = duet_malloc((size_t)o->items * sizeof *order);
-    if (s->quality == NULL || s->names == NULL || order == NULL) {
+    if (s->quality == NULL || s->top_sum == NULL || s->names == NULL || order == NULL) {
         duet_free(order);
         synthetic_close(s);
         return duet_error_set(err, DUET_ENOMEM, "out of memory for %zu synthetic items", cells);
@@ -154,6 +174,7 @@ static duet_status synthetic_open(const void *options, const duet_backend_env *e
         duet_rng_shuffle(&rng, s->items, order);
         for (uint64_t j = 0; j < s->gold; j++)
             q[order[j]] = 1.0;
+        top_sums(q, s->items, s->top_sum + i * (s->items + 1));
     }
     duet_free(order);
     *state = s;
@@ -166,6 +187,7 @@ static void synthetic_close(void *state)
     if (s == NULL)
         return;
     duet_free(s->quality);
+    duet_free(s->top_sum);
     duet_free(s->names);
     duet_free(s);
 }
@@ -324,6 +346,35 @@ static duet_status synthetic_evaluate(void *state, void *task, const duet_subset
     return DUET_OK;
 }
 
+/*
+ * The inner optimum at given counts: the bump at the counts' ratios plus lambda times the mean
+ * of the highest qualities that the counts can take from each domain.
+ */
+static duet_status synthetic_best_at_counts(void *state, void *task, const uint64_t *counts,
+                                            double *out, duet_error *err)
+{
+    synthetic_state *s = state;
+    synthetic_task *t = task;
+    double ratios[SYNTHETIC_DOMAINS_MAX], quality = 0.0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < s->n; i++)
+        total += counts[i];
+    if (total == 0)
+        return duet_error_set(err, DUET_EINVAL, "synthetic backend: counts of an empty subset");
+    for (size_t i = 0; i < s->n; i++) {
+        if (counts[i] > s->items)
+            return duet_error_set(err, DUET_EINVAL,
+                                  "synthetic backend: %llu items of domain %s requested, it has "
+                                  "%llu",
+                                  (unsigned long long)counts[i], s->names[i],
+                                  (unsigned long long)s->items);
+        ratios[i] = (double)counts[i] / (double)total;
+        quality += s->top_sum[i * (s->items + 1) + counts[i]];
+    }
+    *out = bump(t, ratios, s->n) + t->lambda * quality / (double)total;
+    return DUET_OK;
+}
+
 static duet_status synthetic_item_scores(void *state, size_t domain, const char *kind, double *out,
                                          duet_error *err)
 {
@@ -363,4 +414,5 @@ const duet_backend_type duet_backend_synthetic = {
     .task_close = synthetic_task_close,
     .evaluate = synthetic_evaluate,
     .item_scores = synthetic_item_scores,
+    .best_at_counts = synthetic_best_at_counts,
 };

@@ -157,8 +157,9 @@ duet_status duet_journal_iteration(duet_journal *j, size_t task, size_t method, 
                                    duet_error *err)
 {
     duet_buf b = {0};
-    duet_buf_printf(&b, "I %zu %zu %zu %zu %lld %a %a %a", task, method, trial, t,
-                    (long long)tr->best_sample[t], tr->feedback[t], tr->value[t], tr->seconds[t]);
+    duet_buf_printf(&b, "I %zu %zu %zu %zu %lld %a %a %a %a", task, method, trial, t,
+                    (long long)tr->best_sample[t], tr->feedback[t], tr->value[t],
+                    tr->inner_optimum[t], tr->seconds[t]);
     put_doubles(&b, tr->proposed + t * n, n);
     put_doubles(&b, tr->ratios + t * n, n);
     put_int64s(&b, tr->counts + t * n, n);
@@ -371,6 +372,7 @@ static duet_status apply_record(char *line, duet_results *r, size_t *filled, due
     tr->best_sample[t] = b;
     tr->feedback[t] = next_double(&c);
     tr->value[t] = next_double(&c);
+    tr->inner_optimum[t] = next_double(&c);
     tr->seconds[t] = next_double(&c);
     next_doubles(&c, tr->proposed + t * n, n);
     next_doubles(&c, tr->ratios + t * n, n);

@@ -8,7 +8,7 @@
  *
  *     duet-journal 1 <config-hash>
  *     W <task> <method> <trial> <point> <ratios> <feedback> <value> crc=<crc32>
- *     I <task> <method> <trial> <iter> <best-sample> <feedback> <value> <seconds>
+ *     I <task> <method> <trial> <iter> <best-sample> <feedback> <value> <inner-optimum> <seconds>
  *       <proposed> <ratios> <counts> <ess> <samples> <sample-values> <diag> crc=<crc32>
  *
  * Lists are comma-separated; <diag> is "-" or name:len:v1,v2,...;name:len:... . The CRC-32

@@ -100,6 +100,15 @@ typedef struct duet_backend_type {
      */
     duet_status (*item_features)(void *state, size_t domain, size_t *dim, double *out,
                                  duet_error *err);
+
+    /*
+     * Optional (NULL when unknown): the best noiseless value that any subset with these
+     * per-domain counts (pool positions, summing to the budget) can reach, the inner optimum
+     * y*_r of the DUET paper's analysis. The runner records it per iteration, so the error of
+     * the best-of-k estimator can be measured.
+     */
+    duet_status (*best_at_counts)(void *state, void *task, const uint64_t *counts, double *out,
+                                  duet_error *err);
 } duet_backend_type;
 
 #endif

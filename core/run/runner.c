@@ -564,6 +564,12 @@ static duet_status consume(runner *rn, trial_run *tr, const duet_eval_job *jobs)
     memcpy(r->ess + t * n, tr->ess + best * n, n * sizeof *tr->ess);
     r->feedback[t] = jobs[best].result.feedback;
     r->value[t] = jobs[best].result.value;
+    if (rn->cfg->backend->best_at_counts) {
+        duet_status bst = rn->cfg->backend->best_at_counts(
+            rn->backend, tr->task->handle, tr->counts, &r->inner_optimum[t], rn->err);
+        if (bst != DUET_OK)
+            return bst;
+    }
     r->best_sample[t] = (int64_t)best;
     r->seconds[t] = now_seconds() - tr->started;
     tr->started = now_seconds();
