@@ -43,8 +43,8 @@ void plot_terminal(const plot_target *t, size_t rows, size_t cols, int width, in
         duet_buf_printf(t->gp, "set terminal pdfcairo size %gin,%gin noenhanced font 'sans,8'\n",
                         w / 100.0, h / 100.0);
     else if (strcmp(t->terminal, "svg") == 0)
-        duet_buf_printf(t->gp, "set terminal svg size %d,%d noenhanced dynamic font 'sans,10'\n",
-                        w, h);
+        duet_buf_printf(t->gp, "set terminal svg size %d,%d noenhanced dynamic font 'sans,10'\n", w,
+                        h);
     else
         duet_buf_printf(t->gp, "set terminal pngcairo size %d,%d noenhanced font 'sans,10'\n", w,
                         h);
@@ -139,8 +139,8 @@ void plot_figure_best(plot_panel *panels, size_t n_panels, const plot_target *t)
                     if (sr->method->trials[i].iterations_done > it)
                         plot_acc_add(&acc, sr->method->trials[i].best_so_far[it]);
                 plot_stat st = plot_acc_stat(&acc);
-                duet_buf_printf(t->dat, "%zu %.17g %.17g %.17g %.17g %zu\n", it + 1, st.mean,
-                                st.se, st.mean - st.se, st.mean + st.se, st.count);
+                duet_buf_printf(t->dat, "%zu %.17g %.17g %.17g %.17g %zu\n", it + 1, st.mean, st.se,
+                                st.mean - st.se, st.mean + st.se, st.count);
             }
             duet_buf_puts(t->dat, "\n\n");
             plot_band(t, block++, s + 1, sr->label, s == 0);
@@ -173,13 +173,13 @@ void plot_figure_regret(plot_panel *panels, size_t n_panels, const plot_target *
             snprintf(title, sizeof title, "%s: %s", pn->task, kinds[kind]);
             set_title(t, title);
             set_ylabel(t, kinds[kind]);
-            duet_buf_printf(t->gp, "set logscale y\nset xrange [0.5:%zu.5]\nplot ",
-                            pn->iterations);
+            duet_buf_printf(t->gp, "set logscale y\nset xrange [0.5:%zu.5]\nplot ", pn->iterations);
             for (size_t s = 0; s < pn->n_series; s++) {
                 const plot_series *sr = &pn->series[s];
                 const duet_task_results *task = sr->task;
-                duet_buf_printf(t->dat, "# task %s, method %s, %s: iteration mean se lower "
-                                        "upper trials\n",
+                duet_buf_printf(t->dat,
+                                "# task %s, method %s, %s: iteration mean se lower "
+                                "upper trials\n",
                                 pn->task, sr->label, kinds[kind]);
                 for (size_t it = 0; it < sr->file->iterations; it++) {
                     plot_acc acc = {0};
@@ -232,8 +232,9 @@ void plot_figure_mixture(plot_panel *panels, size_t n_panels, const plot_target 
         for (size_t s = 0; s < panels[p].n_series; s++) {
             const plot_series *sr = &panels[p].series[s];
             size_t n = sr->task->n;
-            duet_buf_printf(t->dat, "# task %s, method %s: iteration then the mean share of "
-                                    "each domain over finished trials\n",
+            duet_buf_printf(t->dat,
+                            "# task %s, method %s: iteration then the mean share of "
+                            "each domain over finished trials\n",
                             panels[p].task, sr->label);
             duet_buf_puts(t->dat, "iteration");
             for (size_t i = 0; i < n; i++)
@@ -270,7 +271,8 @@ static double final_best(const duet_trial_results *tr)
     return tr->iterations_done ? tr->best_so_far[tr->iterations_done - 1] : NAN;
 }
 
-/* The reference series of a panel: the named one, else the first DUET-IF or DUET, else the first. */
+/* The reference series of a panel: the named one, else the first DUET-IF or DUET, else the first.
+ */
 static size_t reference_series(const plot_panel *p, const char *name)
 {
     for (size_t s = 0; name && s < p->n_series; s++)
@@ -303,8 +305,9 @@ void plot_figure_ablation(plot_panel *panels, size_t n_panels, const plot_target
         size_t ref = reference_series(pn, t->reference);
         const plot_series *rs = &pn->series[ref];
         double sign = orientation(pn);
-        duet_buf_printf(t->dat, "# task %s: method index, label, final best mean, se, trials, "
-                                "paired difference to %s (positive = better), se, pairs\n",
+        duet_buf_printf(t->dat,
+                        "# task %s: method index, label, final best mean, se, trials, "
+                        "paired difference to %s (positive = better), se, pairs\n",
                         pn->task, rs->label);
         for (size_t s = 0; s < pn->n_series; s++) {
             const plot_series *sr = &pn->series[s];
@@ -405,12 +408,12 @@ void plot_figure_estimator(plot_panel *panels, size_t n_panels, const plot_targe
                         best = v;
                 }
             }
-            duet_buf_printf(t->dat, "# task %s, method %s: bin centre, samples (best observed "
-                                    "%.17g)\n",
+            duet_buf_printf(t->dat,
+                            "# task %s, method %s: bin centre, samples (best observed "
+                            "%.17g)\n",
                             pn->task, sr->label, best);
             for (size_t b = 0; b < HISTOGRAM_BINS; b++)
-                duet_buf_printf(t->dat, "%.17g %zu\n", lo + ((double)b + 0.5) * width,
-                                counts[b]);
+                duet_buf_printf(t->dat, "%.17g %zu\n", lo + ((double)b + 0.5) * width, counts[b]);
             duet_buf_puts(t->dat, "\n\n");
             if (isfinite(best))
                 duet_buf_printf(t->gp,
@@ -479,8 +482,8 @@ void plot_figure_kerror(plot_panel *panels, size_t n_panels, const plot_target *
                 for (size_t i = 0; i < sr->file->trials; i++) {
                     const duet_trial_results *tr = &sr->method->trials[i];
                     for (size_t it = 0; it < tr->iterations_done; it++)
-                        plot_acc_add(&acc, orientation(pn) * (tr->inner_optimum[it] -
-                                                             tr->value[it]));
+                        plot_acc_add(&acc,
+                                     orientation(pn) * (tr->inner_optimum[it] - tr->value[it]));
                 }
                 plot_stat st = plot_acc_stat(&acc);
                 duet_buf_printf(t->dat, "%zu %.17g %.17g %zu\n", sr->method->samples, st.mean,
