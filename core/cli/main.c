@@ -17,6 +17,8 @@
 
 const duet_command duet_commands[] = {
     {"run", "run an experiment script and write its results file", duet_cmd_run, duet_cmd_run_help},
+    {"sweep", "run a script over a grid or list of overrides and seeds, one file per point",
+     duet_cmd_sweep, duet_cmd_sweep_help},
     {"info", "summarize what results files hold", duet_cmd_info, duet_cmd_info_help},
     {"plot", "draw a figure from results files with gnuplot", duet_cmd_plot, duet_cmd_plot_help},
     {"data", "build pool files of real text domains from the fetched sources", duet_cmd_data, NULL},

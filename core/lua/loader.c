@@ -82,7 +82,7 @@ static const duet_option method_entry_option_table[] = {
     {NULL},
 };
 
-static const char *const experiment_keys[] = {"backend", "tasks",      "methods",  "sweep",
+static const char *const experiment_keys[] = {"backend", "tasks",      "methods", "sweep",
                                               "budget",  "warm_start", NULL};
 static const char *const method_entry_keys[] = {"name", "samples", "selector", NULL};
 static const char *const task_entry_keys[] = {"name", NULL};

@@ -66,7 +66,7 @@ typedef struct duet_sweep_axis {
 } duet_sweep_axis;
 
 /* Upper bounds on a declared sweep. */
-#define DUET_MAX_SWEEP_AXES 16
+#define DUET_MAX_SWEEP_AXES   16
 #define DUET_MAX_SWEEP_VALUES 1024
 
 typedef struct duet_config {
@@ -89,7 +89,7 @@ typedef struct duet_config {
     int64_t trials;
     duet_warm_start warm_start;
     /* A sweep declared with `sweep = { grid = {...} | list = {...}, seeds = {...} }`. */
-    int sweep_is_list;       /* 1: axes advance together (zip); 0: cartesian grid */
+    int sweep_is_list; /* 1: axes advance together (zip); 0: cartesian grid */
     size_t n_sweep_axes;
     duet_sweep_axis *sweep_axes;
     size_t n_sweep_seeds;
