@@ -34,8 +34,8 @@ const duet_option duet_bo_option_table[] = {
      "ucb|ei|thompson", "acquisition maximized over the simplex"},
     {"beta", DUET_OPT_ENUM, offsetof(duet_bo_options, beta), "igp-ucb", 0, 0,
      "constant|gp-ucb|igp-ucb",
-     "UCB exploration schedule beta_t (UCB = mu + sqrt(beta_t) sigma); igp-ucb is Chowdhury "
-     "and Gopalan (2017)"},
+     "UCB exploration schedule beta_t (UCB = mu + sqrt(beta_t) sigma); gp-ucb uses the simplex "
+     "dimension n - 1, igp-ucb is Chowdhury and Gopalan (2017)"},
     {"beta_value", DUET_OPT_DOUBLE, offsetof(duet_bo_options, beta_value), "1", 0, 1e6, NULL,
      "beta of the constant schedule (squared multiplier of sigma; the DUET code uses 1)"},
     {"delta", DUET_OPT_DOUBLE, offsetof(duet_bo_options, delta), "0.1", 1e-12, 0.99, NULL,

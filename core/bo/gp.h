@@ -168,7 +168,11 @@ duet_status duet_gp_predict(duet_gp *gp, const double *x, double *mean, double *
 duet_status duet_gp_cache_set(duet_gp *gp, size_t m, const double *c, size_t ldc, duet_error *err);
 duet_status duet_gp_cache_predict(duet_gp *gp, double *mean, double *var, duet_error *err);
 
-/* Bounds of the log hyperparameters used by duet_gp_fit, for the given prior. */
+/*
+ * Bounds of the log hyperparameters used by duet_gp_fit, for the given prior: length-scales in
+ * [1e-3, 1e3] (input units, wide for inputs in [0, 1]), sf2 in [1e-2, 1e2] and sn2 in
+ * [1e-6, 10], or [1e-4, 10] with the BoTorch prior (standardized output units).
+ */
 void duet_gp_hyper_bounds(const duet_gp *gp, duet_gp_prior prior, double *lower, double *upper);
 
 /* Log prior density of log_hyper under `prior` (0 for none), with its gradient if not NULL. */

@@ -195,7 +195,10 @@ duet_status duet_gp_fit(duet_gp *gp, const duet_gp_fit_options *opt, duet_rng *r
     duet_gp_hyper_bounds(gp, opt->prior, fp.lower, fp.upper);
     duet_gp_get_hyper(gp, current);
 
-    /* GSL's default error handler aborts; it is switched off for the duration of the fit. */
+    /*
+     * GSL's default error handler aborts; it is switched off for the duration of the fit.
+     * NOTE: the handler is process-wide, so fits in two threads at once would race on it.
+     */
     gsl_error_handler_t *saved_handler = gsl_set_error_handler_off();
     gsl_multimin_fdfminimizer *minimizer =
         gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, p);
