@@ -92,7 +92,7 @@ void duet_gp_clear(duet_gp *gp);
 
 /*
  * Appends the observation (x[0..dim-1], y). x and y must be finite (DUET_EINVAL otherwise).
- * When the GP holds a factor for its current hyperparameters, the factor gains one row in
+ * When the GP has a factor for its current hyperparameters, the factor gains one row in
  * O(n^2) (a forward solve against the existing factor) instead of a refactorization; the same
  * jitter is kept. Only when the new diagonal entry of the factor would not be positive does
  * the GP refactor from scratch through the jitter ladder, which may return DUET_ENUMERIC.
@@ -113,7 +113,7 @@ void duet_gp_get_hyper(const duet_gp *gp, double *log_hyper);
  */
 duet_status duet_gp_set_hyper(duet_gp *gp, const double *log_hyper, duet_error *err);
 
-/* 1 when the GP holds a Cholesky factor for its current data and hyperparameters. */
+/* 1 when the GP has a Cholesky factor for its current data and hyperparameters. */
 int duet_gp_ready(const duet_gp *gp);
 /* Current signal variance sf2 and noise variance sn2, in standardized output units. */
 double duet_gp_signal_variance(const duet_gp *gp);

@@ -5,7 +5,7 @@
  * The bounds of duet_gp_hyper_bounds are enforced by optimizing an unconstrained u with
  *     theta_j = mid_j + half_j * tanh(u_j),
  * so every iterate is strictly inside the box and the fit cannot run away. The optimum is the
- * same as for the bounded problem in theta when it lies inside the box; at a bound the
+ * same as for the bounded problem in theta when it lies inside the box. At a bound the
  * gradient in u vanishes and the fit stops there.
  *
  * Invariant: after duet_gp_fit returns DUET_OK, the GP holds the best hyperparameters found and
@@ -66,7 +66,7 @@ static double u_from_theta(const fit_problem *fp, size_t j, double theta)
 }
 
 /*
- * Negative log posterior at u, and its gradient in u when g is not NULL. GSL often asks for
+ * Negative log posterior at u, and its gradient in u when g is not NULL. GSL often requests
  * the gradient right after the value at the same point; the factor is then reused.
  */
 static double evaluate(fit_problem *fp, const gsl_vector *u, gsl_vector *g)
