@@ -23,22 +23,23 @@
 
 void duet_cmd_sweep_help(FILE *out)
 {
-    fprintf(out,
-            "usage: duet sweep SCRIPT.lua [--grid KEY=V1,V2,...]... [--list KEY=V1,V2,...]...\n"
-            "                  [--seeds A..B | --seeds A,B,...] [--out-dir DIR] [--set KEY=V]...\n\n"
-            "Runs SCRIPT.lua at every point of a sweep, one results file per point named after "
-            "its\nvalues (DIR/KEY=V,...,seed=S.h5). Without --grid, --list or --seeds it uses "
-            "the sweep\nthe script declares (sweep = { grid = { [\"budget.samples\"] = { 1, 2 } "
-            "}, seeds = { 1, 2 } }).\nComplete points are skipped and unfinished ones resumed.\n\n"
-            "  --grid KEY=V1,V2   a cartesian axis: every combination with the other axes\n"
-            "  --list KEY=V1,V2   an axis that advances together with the other --list axes\n"
-            "  --seeds SPEC       experiment seeds A..B (inclusive) or A,B,C; each point runs "
-            "per seed\n"
-            "  --out-dir DIR      folder of the results files (default results/NAME-sweep)\n"
-            "  --set KEY=VALUE    an override applied to every point (repeatable)\n"
-            "  --dry-run          list the points and their files without running\n"
-            "  -q, --quiet        fewer messages\n\n"
-            "`duet info DIR/*.h5` and `duet plot DIR/*.h5` read the results together.\n");
+    fprintf(
+        out,
+        "usage: duet sweep SCRIPT.lua [--grid KEY=V1,V2,...]... [--list KEY=V1,V2,...]...\n"
+        "                  [--seeds A..B | --seeds A,B,...] [--out-dir DIR] [--set KEY=V]...\n\n"
+        "Runs SCRIPT.lua at every point of a sweep, one results file per point named after "
+        "its\nvalues (DIR/KEY=V,...,seed=S.h5). Without --grid, --list or --seeds it uses "
+        "the sweep\nthe script declares (sweep = { grid = { [\"budget.samples\"] = { 1, 2 } "
+        "}, seeds = { 1, 2 } }).\nComplete points are skipped and unfinished ones resumed.\n\n"
+        "  --grid KEY=V1,V2   a cartesian axis: every combination with the other axes\n"
+        "  --list KEY=V1,V2   an axis that advances together with the other --list axes\n"
+        "  --seeds SPEC       experiment seeds A..B (inclusive) or A,B,C; each point runs "
+        "per seed\n"
+        "  --out-dir DIR      folder of the results files (default results/NAME-sweep)\n"
+        "  --set KEY=VALUE    an override applied to every point (repeatable)\n"
+        "  --dry-run          list the points and their files without running\n"
+        "  -q, --quiet        fewer messages\n\n"
+        "`duet info DIR/*.h5` and `duet plot DIR/*.h5` read the results together.\n");
 }
 
 typedef struct axis {
@@ -109,8 +110,9 @@ static int parse_seeds(sweep *s, const char *spec)
     int used = 0;
     if (sscanf(spec, "%llu..%llu%n", &a, &b, &used) == 2 && spec[used] == '\0') {
         if (b < a || b - a >= DUET_MAX_SWEEP_VALUES) {
-            duet_cli_usage("sweep", "--seeds %s: the range must be increasing and hold at most %d "
-                                    "seeds",
+            duet_cli_usage("sweep",
+                           "--seeds %s: the range must be increasing and hold at most %d "
+                           "seeds",
                            spec, DUET_MAX_SWEEP_VALUES);
             return 0;
         }
@@ -126,8 +128,9 @@ static int parse_seeds(sweep *s, const char *spec)
         unsigned long long x = strtoull(p, &end, 10);
         if (errno || end == p || (*end != ',' && *end != '\0') || *p == '-' ||
             s->n_seeds == DUET_MAX_SWEEP_VALUES) {
-            duet_cli_usage("sweep", "--seeds '%s' is not a range A..B or a list A,B,C of "
-                                    "non-negative integers",
+            duet_cli_usage("sweep",
+                           "--seeds '%s' is not a range A..B or a list A,B,C of "
+                           "non-negative integers",
                            spec);
             return 0;
         }

@@ -20,6 +20,8 @@ const duet_command duet_commands[] = {
     {"sweep", "run a script over a grid or list of overrides and seeds, one file per point",
      duet_cmd_sweep, duet_cmd_sweep_help},
     {"info", "summarize what results files hold", duet_cmd_info, duet_cmd_info_help},
+    {"table", "final values per task and method, paired differences and claim checks",
+     duet_cmd_table, duet_cmd_table_help},
     {"plot", "draw a figure from results files with gnuplot", duet_cmd_plot, duet_cmd_plot_help},
     {"data", "build pool files of real text domains from the fetched sources", duet_cmd_data, NULL},
     {"influence", "compute or reuse per-domain influence scores of a pool file", duet_cmd_influence,
