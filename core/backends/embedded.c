@@ -69,6 +69,8 @@ static const duet_option embedded_task_option_table[] = {
      NULL, "evaluation records per domain for this task; -1 takes the backend's"},
     {"temperature", DUET_OPT_DOUBLE, offsetof(duet_embedded_task_options, temperature), "-1", -1,
      100, NULL, "prediction temperature for this task (accuracy only); -1 takes the backend's"},
+    {"train", DUET_OPT_STRINGS, offsetof(duet_embedded_task_options, train), "", 0, 256, NULL,
+     "training domains to keep in the pool (empty: every domain the setting allows)"},
     {NULL},
 };
 
@@ -281,9 +283,19 @@ static duet_status task_check(const embedded_state *s, const char *name,
 
 /* The pool: every (tagged, for pos) domain, without the evaluation domains when out-of-domain. */
 static duet_status task_pool(const embedded_state *s, const char *name, int out_of_domain,
-                             embedded_task *t, duet_error *err)
+                             const duet_strings *train, embedded_task *t, duet_error *err)
 {
     size_t n = duet_pool_domain_count(s->pool);
+    for (size_t k = 0; k < train->n; k++) {
+        int found = 0;
+        for (size_t d = 0; d < n && !found; d++)
+            found = strcmp(duet_pool_domain_name(s->pool, d), train->v[k]) == 0;
+        if (!found)
+            return duet_error_set(err, DUET_ENOTFOUND,
+                                  "task %s: training domain '%s' is not in %s; `duet data "
+                                  "presets` lists the domains",
+                                  name, train->v[k], duet_pool_path(s->pool));
+    }
     t->pool = duet_malloc((n + 1) * sizeof *t->pool);
     t->first = duet_malloc((n + 2) * sizeof *t->first);
     if (t->pool == NULL || t->first == NULL)
@@ -293,7 +305,10 @@ static duet_status task_pool(const embedded_state *s, const char *name, int out_
         int is_eval = 0;
         for (size_t e = 0; e < t->n_eval; e++)
             is_eval |= t->eval_domain[e] == d;
-        if ((out_of_domain && is_eval) ||
+        int listed = train->n == 0;
+        for (size_t k = 0; k < train->n && !listed; k++)
+            listed = strcmp(duet_pool_domain_name(s->pool, d), train->v[k]) == 0;
+        if ((out_of_domain && is_eval) || !listed ||
             (t->type == DUET_EMBEDDED_POS && !duet_pool_domain_tagged(s->pool, d)))
             continue;
         t->pool[t->n_pool] = d;
@@ -367,7 +382,7 @@ static duet_status embedded_task_open(void *state, const char *name, const void 
     if (status == DUET_OK)
         status = task_check(s, name, o, t, err);
     if (status == DUET_OK)
-        status = task_pool(s, name, o->setting == DUET_EMBEDDED_OUT_OF_DOMAIN, t, err);
+        status = task_pool(s, name, o->setting == DUET_EMBEDDED_OUT_OF_DOMAIN, &o->train, t, err);
     if (status == DUET_OK)
         status = task_model(s, t, err);
     if (status != DUET_OK) {

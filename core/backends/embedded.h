@@ -41,6 +41,7 @@ typedef struct duet_embedded_task_options {
     int metric;         /* DUET_EMBEDDED_METRIC_*: default is bpc for lm, accuracy for pos */
     int64_t eval_size;  /* records per evaluation domain; -1 takes the backend's eval_size */
     double temperature; /* -1 takes the backend's temperature */
+    duet_strings train; /* training domains to keep (empty: every domain the setting allows) */
 } duet_embedded_task_options;
 
 /* Fills o with the defaults of the option table (pool "main9"); o->pool is a static string. */

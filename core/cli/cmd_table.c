@@ -154,8 +154,8 @@ static void print_task(const row *rows, size_t n, size_t ref, int tsv)
             printf("%s\t%s\t%.10g\t%.10g\t%zu\t%.10g\t%.10g\t%zu\n", task->name,
                    rows[i].method->label, s.mean, s.se, s.count, d.mean, d.se, d.count);
         else if (i == ref)
-            printf("| %s | %.4f +- %.4f | %zu | (reference) | |\n", rows[i].method->label,
-                   s.mean, s.se, s.count);
+            printf("| %s | %.4f +- %.4f | %zu | (reference) | |\n", rows[i].method->label, s.mean,
+                   s.se, s.count);
         else
             printf("| %s | %.4f +- %.4f | %zu | %+.4f +- %.4f | %zu |\n", rows[i].method->label,
                    s.mean, s.se, s.count, d.mean, d.se, d.count);
