@@ -41,5 +41,7 @@ int duet_cmd_plot(int argc, char **argv);
 void duet_cmd_plot_help(FILE *out);
 int duet_cmd_help(int argc, char **argv);
 void duet_cmd_help_help(FILE *out);
+int duet_cmd_worker(int argc, char **argv);
+void duet_cmd_worker_help(FILE *out);
 
 #endif

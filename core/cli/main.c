@@ -17,6 +17,8 @@ const duet_command duet_commands[] = {
     {"run", "run an experiment script and write its results file", duet_cmd_run, duet_cmd_run_help},
     {"info", "summarize what results files hold", duet_cmd_info, duet_cmd_info_help},
     {"plot", "draw a figure from results files with gnuplot", duet_cmd_plot, duet_cmd_plot_help},
+    {"worker", "evaluate one job directory (started by executors)", duet_cmd_worker,
+     duet_cmd_worker_help},
     {"help", "show help for a command or list methods, backends and selectors", duet_cmd_help,
      duet_cmd_help_help},
     {NULL, NULL, NULL, NULL},

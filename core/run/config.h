@@ -77,6 +77,11 @@ typedef struct duet_config {
     int64_t samples;    /* default k */
     int64_t trials;
     duet_warm_start warm_start;
+    /* `executor = duet.executor.<type> { ... }`, or NULL type when the script has none. Not
+     * part of `resolved`: a run may be resumed with another executor. */
+    const struct duet_executor_type *executor_type;
+    struct duet_executor_options *executor_options;
+    char *executor_where;
     char *resolved;      /* the resolved configuration as Lua source text */
     struct lua_State *L; /* kept open for Lua-defined methods; owned */
 } duet_config;
