@@ -23,7 +23,7 @@
 #include "util/mem.h"
 
 /* Seconds a worker may run past the timeout it enforces itself before the executor kills it. */
-#define LOCAL_KILL_GRACE 30.0
+#define LOCAL_KILL_GRACE 3.0
 /* Seconds between SIGTERM and SIGKILL when stopping workers. */
 #define LOCAL_TERM_GRACE 3.0
 

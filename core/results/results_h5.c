@@ -656,8 +656,11 @@ static void read_trial(reader *rd, hid_t trials, size_t index, const duet_result
     size_t W = warm >= 0 ? dataset_length(rd, warm, "feedback", 1000000) : 0;
     hid_t answer = open_group(rd, g, "answer");
     size_t M = answer >= 0 ? dataset_length(rd, answer, "items", (size_t)1 << 27) : 0;
+    /* An unfinished trial stores no answer items, but a resumed run fills all M of them. */
+    size_t room = M > r->points ? M : r->points;
     if (rd->status == DUET_OK && spend(rd, T, 6 * n + 2 * k + 10) && spend(rd, W, n + 2) &&
-        spend(rd, M + n, 0) && duet_trial_results_alloc(tr, T, n, k, W, M, rd->err) != DUET_OK)
+        spend(rd, room + n, 0) &&
+        duet_trial_results_alloc(tr, T, n, k, W, room, rd->err) != DUET_OK)
         rd->status = rd->err->status;
     if (rd->status != DUET_OK)
         goto done;
