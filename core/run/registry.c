@@ -6,12 +6,14 @@
 
 #include <string.h>
 
+#include "backends/llm.h"
 #include "backends/synthetic.h"
 #include "baselines.h"
 #include "selectors/uniform.h"
 
 const duet_backend_type *const duet_backends[] = {
     &duet_backend_synthetic,
+    &duet_backend_llm,
     NULL,
 };
 
