@@ -147,6 +147,7 @@ static duet_status read_pool(llm_state *s, const char *path, duet_error *err)
     hid_t space = names >= 0 ? H5Dget_space(names) : -1;
     hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8); /* h5py writes UTF-8 strings */
     hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
     hid_t size_space = sizes >= 0 ? H5Dget_space(sizes) : -1;
     if (names < 0 || sizes < 0 || n < 2 || n > LLM_DOMAINS_MAX || size_space < 0 ||
