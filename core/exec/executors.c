@@ -26,8 +26,8 @@ duet_status duet_executor_local_create(const duet_executor_options *o, const due
          0,                                                                                        \
          256,                                                                                      \
          NULL,                                                                                     \
-         "worker program and its first arguments, e.g. { \"python3\", \"-m\", \"duet_llm\" }; "    \
-         "the job directory is appended (empty: this duet's `duet worker`)"},                      \
+         "worker program and its first arguments, e.g. { \"python3\", \"-m\", \"duet_llm\", "      \
+         "\"worker\" }; the job directory is appended (empty: this duet's `duet worker`)"},        \
         {"retries",                                                                                \
          DUET_OPT_INT,                                                                             \
          OFF(retries),                                                                             \

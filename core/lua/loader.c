@@ -222,8 +222,9 @@ static duet_status read_executor(lua_State *L, int exp, duet_config *cfg, duet_e
     const char *type = string_field(L, idx, "_type");
     cfg->executor_type = type ? duet_executor_type_find(type) : NULL;
     if (cfg->executor_type == NULL) {
-        st = duet_error_set(err, DUET_EINVAL, "%s: unknown executor '%s'; see `duet help run`",
-                            where, type ? type : "?");
+        st =
+            duet_error_set(err, DUET_EINVAL, "%s: unknown executor '%s'; see `duet help executors`",
+                           where, type ? type : "?");
         goto done;
     }
     cfg->executor_where = duet_strdup(where);

@@ -7,11 +7,13 @@ def extract_metrics(results, benchmarks):
     """The raw metric of each benchmark from lm_eval's results dict, in the given order."""
     out = {}
     for name in benchmarks:
-        task, key, _, _ = settings.BENCHMARKS[name]
-        table = results.get("results", {}).get(task)
-        if table is None or key not in table:
-            raise KeyError("lm-evaluation-harness returned no %r for task %s" % (key, task))
-        out[name] = float(table[key])
+        task, keys, _, _ = settings.BENCHMARKS[name]
+        keys = (keys,) if isinstance(keys, str) else keys
+        table = results.get("results", {}).get(task, {})
+        found = [key for key in keys if key in table]
+        if not found:
+            raise KeyError("lm-evaluation-harness returned none of %s for task %s" % (", ".join(keys), task))
+        out[name] = float(table[found[0]])
     return out
 
 

@@ -31,11 +31,13 @@ TASK_OPTIONS = {
     "remove": (list, None),
 }
 
-# Benchmark: (lm-evaluation-harness task, metric key in its results, sign, description).
+# Benchmark: (lm-evaluation-harness task, metric keys in its results, sign, description). The
+# first key present is used: lm-evaluation-harness names a metric "metric,filter", and the gsm8k
+# filter is "strict-match" in its current task files but "get-answer" in older 0.4 ones.
 # A sign of -1 turns a perplexity (lower is better) into a feedback where higher is better.
 BENCHMARKS = {
     "wikitext": ("wikitext", "word_perplexity,none", -1.0, "negated word perplexity"),
-    "gsm8k": ("gsm8k", "exact_match,strict-match", 1.0, "exact match, strict"),
+    "gsm8k": ("gsm8k", ("exact_match,strict-match", "exact_match,get-answer"), 1.0, "exact match, strict"),
     "pubmedqa": ("pubmedqa", "acc,none", 1.0, "accuracy"),
     "headqa": ("headqa_en", "acc,none", 1.0, "accuracy"),
     "sciq": ("sciq", "acc_norm,none", 1.0, "normalized accuracy"),

@@ -105,7 +105,8 @@ class SettingsTest(unittest.TestCase):
 
     def test_metric_table_covers_the_paper(self):
         self.assertEqual(settings.BENCHMARKS["sciq"][1], "acc_norm,none")
-        self.assertEqual(settings.BENCHMARKS["gsm8k"][1], "exact_match,strict-match")
+        self.assertEqual(settings.BENCHMARKS["gsm8k"][1][0], "exact_match,strict-match")
+        self.assertEqual(settings.BENCHMARKS["triviaqa"][1], "exact_match,remove_whitespace")
         self.assertEqual(settings.BENCHMARKS["truthfulqa"][:2], ("truthfulqa_gen", "bleu_acc,none"))
 
 
@@ -147,6 +148,8 @@ class EvaluationTest(unittest.TestCase):
         self.assertEqual(evaluate.extract_metrics(results, ["headqa", "pubmedqa"]), {"headqa": 0.25, "pubmedqa": 0.5})
         with self.assertRaises(KeyError):
             evaluate.extract_metrics(results, ["sciq"])
+        older = {"results": {"gsm8k": {"exact_match,get-answer": 0.125}}}
+        self.assertEqual(evaluate.extract_metrics(older, ["gsm8k"]), {"gsm8k": 0.125})
 
     def test_generation_arguments(self):
         self.assertEqual(evaluate.generation_arguments(0.75), "do_sample=True,temperature=0.75")
