@@ -92,7 +92,7 @@ static const duet_option llm_task_option_table[] = {
     {NULL},
 };
 
-/* Benchmarks the Python worker knows; see python/duet_llm/settings.py for their metrics. */
+/* Benchmarks the Python worker evaluates; python/duet_llm/settings.py lists their metrics. */
 static const char *const llm_benchmarks[] = {
     "wikitext", "gsm8k",      "pubmedqa",  "headqa",         "sciq",
     "triviaqa", "truthfulqa", "hellaswag", "commonsense_qa", NULL};

@@ -4,7 +4,7 @@ from . import settings
 
 
 def extract_metrics(results, benchmarks):
-    """The raw metric of each benchmark from lm_eval's results dict, in the given order."""
+    """Return the raw metric of each benchmark from lm_eval's results dict, in the given order."""
     out = {}
     for name in benchmarks:
         task, keys, _, _ = settings.BENCHMARKS[name]

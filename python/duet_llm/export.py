@@ -28,10 +28,6 @@ SOURCES = {
 DOMAINS = list(SOURCES)
 
 
-def _letters(n):
-    return [chr(ord("A") + i) for i in range(n)]
-
-
 def shape_wikitext(r):
     text = r["text"].strip()
     # Skip blank lines and section headings (" = Title = ").
@@ -148,7 +144,7 @@ def write_pool(path, domains):
 
 
 def read_pool_domains(path):
-    """The (names, sizes) of a pool file, in order."""
+    """Return the (names, sizes) of a pool file's domains, in order."""
     import h5py
 
     with h5py.File(path, "r") as f:
@@ -158,7 +154,7 @@ def read_pool_domains(path):
 
 
 def read_examples(path, items):
-    """The (prompt, response) pairs of the items {domain: [indices]}, domain by domain."""
+    """Return the (prompt, response) pairs of the items {domain: [indices]}, domain by domain."""
     import h5py
 
     out = []

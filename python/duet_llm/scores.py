@@ -16,8 +16,8 @@ def split_validation(n, share, seed):
         raise ValueError("a domain needs at least 2 items to hold some out, got %d" % n)
     order = list(range(n))
     random.Random(seed).shuffle(order)
-    held = min(n - 1, max(1, int(round(share * n))))
-    return sorted(order[held:]), sorted(order[:held])
+    held_out = min(n - 1, max(1, int(round(share * n))))
+    return sorted(order[held_out:]), sorted(order[:held_out])
 
 
 def compute(pool, model_name, out, estimator, share, max_length, seed=0, log=print):

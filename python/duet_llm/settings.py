@@ -1,8 +1,8 @@
 """Settings of the llm backend: option types, checks and the benchmarks' metrics.
 
-The option names and defaults mirror core/backends/llm.c, which writes them into every
-manifest; resolve() turns the manifest's text back into typed values and rejects anything the C
-side would not have written.
+The option names mirror core/backends/llm.c, which writes every option into each manifest.
+resolve() turns the manifest's text back into typed values and rejects anything the C side
+would not have written.
 """
 
 from . import protocol
@@ -103,7 +103,7 @@ def check_benchmarks(names):
 
 
 def feedback(metrics):
-    """The feedback of a task: the equal-weight mean of its benchmarks' signed metrics.
+    """Return a task's feedback: the equal-weight mean of its benchmarks' signed metrics.
 
     metrics maps benchmark name to the raw metric from lm-evaluation-harness.
     """

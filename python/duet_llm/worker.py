@@ -47,9 +47,8 @@ def check_pool(pool_path, manifest):
 
 
 def fake_metrics(manifest, benchmarks):
-    """A deterministic stand-in for training and evaluation, for pipeline tests without a GPU:
-    each benchmark scores the share of training items from its own domain plus noise drawn
-    from the evaluation seed."""
+    """Compute deterministic stand-in metrics for pipeline tests without a GPU: each benchmark
+    scores the share of training items from its own domain plus noise from the evaluation seed."""
     rng = random.Random(manifest.seed)
     total = max(1, manifest.total)
     out = {}

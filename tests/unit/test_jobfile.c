@@ -367,6 +367,35 @@ static void worker_matches_direct_evaluation(void **state)
     fixture_free(&f);
 }
 
+/* A worker whose evaluation outlives the manifest's timeout is killed and reports it. */
+static void worker_enforces_timeout(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    duet_job_spec spec = fixture_spec(&f, "bump");
+    spec.timeout = 0.2;
+    duet_buf b = {0};
+    assert_int_equal(duet_job_manifest_format(&b, &spec, NULL), DUET_OK);
+    /* 5 x 10^7 synthetic items take seconds to generate when the backend opens. */
+    char *text = edit_line(b.data, "backend.items", "backend.items = 10000000");
+    duet_buf_free(&b);
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s", duet_test_tmpdir("timeout"));
+    snprintf(path, sizeof path, "%s/manifest", dir);
+    write_text(path, text);
+    duet_free(text);
+    duet_worker_options wo = {.capture = 0, .log = NULL};
+    assert_int_equal(duet_worker_run(dir, &wo), DUET_WORKER_EXIT_TIMEOUT);
+    duet_job_result r;
+    duet_error err;
+    snprintf(path, sizeof path, "%s/result", dir);
+    assert_int_equal(duet_job_result_read(path, &r, &err), DUET_OK);
+    assert_int_equal(r.status, DUET_JOB_TIMEOUT);
+    assert_non_null(strstr(r.error, "exceeded its timeout of 0.2 seconds"));
+    fixture_free(&f);
+}
+
 static void slurm_states_and_lines(void **state)
 {
     (void)state;
@@ -436,6 +465,7 @@ int main(void)
         cmocka_unit_test(result_round_trip_is_exact),
         cmocka_unit_test(result_parser_is_strict),
         cmocka_unit_test(worker_matches_direct_evaluation),
+        cmocka_unit_test(worker_enforces_timeout),
         cmocka_unit_test(slurm_states_and_lines),
         cmocka_unit_test(shell_quote_survives_sh),
     };
