@@ -11,10 +11,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 script=$DUET_SOURCE_DIR/tests/e2e/lib/executor_experiment.lua
 compare=$DUET_SOURCE_DIR/tests/e2e/lib/compare_results.py
-failures=0
-passes=0
-pass() { echo "ok: $1"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+source "$DUET_SOURCE_DIR/tests/e2e/lib/checks.sh"
 if ! $PY -c 'import h5py, numpy' 2>/dev/null; then
   echo "SKIP: $PY lacks h5py or numpy (apt-get install python3-h5py)"
   exit 0
@@ -161,5 +158,4 @@ run int.h5 --resume || fail "resume after interrupt: $(cat "$work/int.h5.log")"
 $PY "$compare" "$work/inline.h5" "$work/int.h5" > /dev/null && pass "interrupted run resumes to inline's results" ||
   fail "interrupted run differs after resume"
 
-echo "$passes passed, $failures failed"
-[ "$failures" = 0 ]
+summary

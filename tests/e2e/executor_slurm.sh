@@ -31,10 +31,7 @@ export SLURM_CONF=$scratch/slurm.conf
 export DUET_TEST_EXECUTOR=slurm
 script=$DUET_SOURCE_DIR/tests/e2e/lib/executor_experiment.lua
 compare=$DUET_SOURCE_DIR/tests/e2e/lib/compare_results.py
-failures=0
-passes=0
-pass() { echo "ok: $1"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+source "$DUET_SOURCE_DIR/tests/e2e/lib/checks.sh"
 small=(--set trials=1 --set budget.iterations=2)
 run() { # run OUT [extra duet run arguments...]
   local out=$1
@@ -124,5 +121,4 @@ run int.h5 --resume || fail "resume: $(tail -5 "$work/int.h5.log")"
 $PY "$compare" "$work/inline.h5" "$work/int.h5" > /dev/null && pass "resumed run equals inline" ||
   fail "resumed run differs from inline"
 
-echo "$passes passed, $failures failed"
-[ "$failures" = 0 ]
+summary

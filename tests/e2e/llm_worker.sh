@@ -8,10 +8,7 @@ DUET_BIN=${DUET_BIN:?set DUET_BIN to the duet program}
 DUET_SOURCE_DIR=${DUET_SOURCE_DIR:?set DUET_SOURCE_DIR to the source tree}
 PY=/usr/bin/python3
 export PYTHONPATH=$DUET_SOURCE_DIR/python${PYTHONPATH:+:$PYTHONPATH}
-failures=0
-passes=0
-pass() { echo "ok: $1"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+source "$DUET_SOURCE_DIR/tests/e2e/lib/checks.sh"
 
 if (cd "$DUET_SOURCE_DIR/python" && $PY -m unittest discover -s tests -t . 2>&1 | tail -3); then
   pass "python unit tests"
@@ -20,8 +17,7 @@ else
 fi
 if ! $PY -c 'import h5py, numpy' 2>/dev/null; then
   echo "SKIP: the pipeline part needs h5py and numpy under $PY"
-  echo "$passes passed, $failures failed"
-  [ "$failures" = 0 ]
+  summary
   exit
 fi
 work=$(mktemp -d)
@@ -76,5 +72,4 @@ code=$?
 "$DUET_BIN" run --check "$DUET_SOURCE_DIR/experiments/llm_truthfulqa.lua" > /dev/null 2>&1 &&
   pass "experiments/llm_truthfulqa.lua validates" || fail "experiments/llm_truthfulqa.lua does not validate"
 
-echo "$passes passed, $failures failed"
-[ "$failures" = 0 ]
+summary

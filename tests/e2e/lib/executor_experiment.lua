@@ -15,27 +15,24 @@ for word in env("DUET_TEST_WORKER", ""):gmatch("%S+") do
   worker[#worker + 1] = word
 end
 
+local options = {
+  worker = worker,
+  retries = tonumber(env("DUET_TEST_RETRIES", "1")),
+  timeout = tonumber(env("DUET_TEST_TIMEOUT", "0")),
+  on_failure = env("DUET_TEST_ON_FAILURE", "stop"),
+}
+
 local executor
 if env("DUET_TEST_EXECUTOR", "local") == "slurm" then
-  executor = duet.executor.slurm {
-    jobs = tonumber(env("DUET_TEST_JOBS", "2")),
-    worker = worker,
-    retries = tonumber(env("DUET_TEST_RETRIES", "1")),
-    timeout = tonumber(env("DUET_TEST_TIMEOUT", "0")),
-    on_failure = env("DUET_TEST_ON_FAILURE", "stop"),
-    partition = "debug",
-    mem = "100M",
-    poll_seconds = 0.2,
-    requeues = 2,
-  }
+  options.jobs = tonumber(env("DUET_TEST_JOBS", "2"))
+  options.partition = "debug"
+  options.mem = "100M"
+  options.poll_seconds = 0.2
+  options.requeues = 2
+  executor = duet.executor.slurm(options)
 else
-  executor = duet.executor.processes {
-    jobs = tonumber(env("DUET_TEST_JOBS", "3")),
-    worker = worker,
-    retries = tonumber(env("DUET_TEST_RETRIES", "1")),
-    timeout = tonumber(env("DUET_TEST_TIMEOUT", "0")),
-    on_failure = env("DUET_TEST_ON_FAILURE", "stop"),
-  }
+  options.jobs = tonumber(env("DUET_TEST_JOBS", "3"))
+  executor = duet.executor.processes(options)
 end
 
 return duet.experiment {
