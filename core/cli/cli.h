@@ -47,5 +47,7 @@ void duet_cmd_table_help(FILE *out);
 void duet_cmd_sweep_help(FILE *out);
 void duet_cmd_bench_help(FILE *out);
 void duet_cmd_help_help(FILE *out);
+int duet_cmd_worker(int argc, char **argv);
+void duet_cmd_worker_help(FILE *out);
 
 #endif

@@ -28,6 +28,8 @@ const duet_command duet_commands[] = {
      NULL},
     {"bench", "benchmarks: timings beside a peer implementation", duet_cmd_bench,
      duet_cmd_bench_help},
+    {"worker", "evaluate one job directory (started by executors)", duet_cmd_worker,
+     duet_cmd_worker_help},
     {"help", "show help for a command or list methods, backends and selectors", duet_cmd_help,
      duet_cmd_help_help},
     {NULL, NULL, NULL, NULL},

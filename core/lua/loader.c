@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/executors.h"
 #include "lua/luaduet.h"
 #include "run/config.h"
 #include "run/registry.h"
@@ -82,8 +83,8 @@ static const duet_option method_entry_option_table[] = {
     {NULL},
 };
 
-static const char *const experiment_keys[] = {"backend", "tasks",      "methods", "sweep",
-                                              "budget",  "warm_start", NULL};
+static const char *const experiment_keys[] = {"backend",    "tasks",    "methods", "budget",
+                                              "warm_start", "executor", "sweep",   NULL};
 static const char *const method_entry_keys[] = {"name", "samples", "selector", NULL};
 static const char *const task_entry_keys[] = {"name", NULL};
 static const char *const lua_method_keys[] = {"propose", "observe", "init", "selector",
@@ -210,6 +211,42 @@ static duet_status read_warm_start(lua_State *L, int exp, duet_config *cfg, duet
     if (st == DUET_OK && !lua_isnil(L, idx))
         st = duet_options_from_lua(L, idx, warm_start_option_table, &cfg->warm_start, NULL,
                                    cfg->where, "experiment: warm_start", err);
+    lua_settop(L, idx - 1);
+    return st;
+}
+
+/* Reads the optional `executor` entry: a table built by duet.executor.<type>. */
+static duet_status read_executor(lua_State *L, int exp, duet_config *cfg, duet_error *err)
+{
+    lua_getfield(L, exp, "executor");
+    int idx = lua_gettop(L);
+    duet_status st = DUET_OK;
+    if (lua_isnil(L, idx))
+        goto done;
+    if ((st = expect_kind(L, idx, "executor", cfg->where, "'executor'",
+                          "duet.executor.<type> { ... }", err)) != DUET_OK)
+        goto done;
+    char where[256];
+    table_where(L, idx, cfg->where, where, sizeof where);
+    const char *type = string_field(L, idx, "_type");
+    cfg->executor_type = type ? duet_executor_type_find(type) : NULL;
+    if (cfg->executor_type == NULL) {
+        st =
+            duet_error_set(err, DUET_EINVAL, "%s: unknown executor '%s'; see `duet help executors`",
+                           where, type ? type : "?");
+        goto done;
+    }
+    cfg->executor_where = duet_strdup(where);
+    cfg->executor_options = duet_calloc(1, sizeof *cfg->executor_options);
+    if (cfg->executor_where == NULL || cfg->executor_options == NULL) {
+        st = duet_error_set(err, DUET_ENOMEM, "out of memory reading the executor");
+        goto done;
+    }
+    char context[64];
+    snprintf(context, sizeof context, "executor %s", cfg->executor_type->name);
+    st = duet_options_from_lua(L, idx, cfg->executor_type->options, cfg->executor_options, NULL,
+                               where, context, err);
+done:
     lua_settop(L, idx - 1);
     return st;
 }
@@ -783,6 +820,8 @@ static duet_status read_experiment(lua_State *L, int exp, const duet_load_option
         return st;
     if ((st = read_sweep(L, exp, cfg, err)) != DUET_OK)
         return st;
+    if ((st = read_executor(L, exp, cfg, err)) != DUET_OK)
+        return st;
     if ((st = check_limits(cfg, err)) != DUET_OK)
         return st;
     return format_resolved(cfg, err);
@@ -951,6 +990,9 @@ void duet_config_free(duet_config *cfg)
         duet_options_free(cfg->backend->options, cfg->backend_options);
     duet_free(cfg->backend_options);
     duet_free(cfg->backend_where);
+    duet_executor_options_free(cfg->executor_options);
+    duet_free(cfg->executor_options);
+    duet_free(cfg->executor_where);
     duet_free(cfg->name);
     duet_free(cfg->description);
     duet_free(cfg->where);

@@ -94,6 +94,11 @@ typedef struct duet_config {
     duet_sweep_axis *sweep_axes;
     size_t n_sweep_seeds;
     uint64_t *sweep_seeds;
+    /* `executor = duet.executor.<type> { ... }`, or NULL type when the script has none. Not
+     * part of `resolved`: a run may be resumed with another executor. */
+    const struct duet_executor_type *executor_type;
+    struct duet_executor_options *executor_options;
+    char *executor_where;
     char *resolved;      /* the resolved configuration as Lua source text */
     struct lua_State *L; /* kept open for Lua-defined methods; owned */
 } duet_config;

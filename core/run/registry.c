@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backends/embedded.h"
+#include "backends/llm.h"
 #include "backends/synthetic.h"
 #include "baselines.h"
 #include "methods/methods.h"
@@ -16,6 +17,7 @@
 const duet_backend_type *const duet_backends[] = {
     &duet_backend_synthetic,
     &duet_backend_embedded,
+    &duet_backend_llm,
     NULL,
 };
 
