@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "exec/executors.h"
+#include "results/journal.h"
 #include "run/config.h"
 #include "run/runner.h"
 #include "util/buf.h"
@@ -39,6 +40,11 @@ void duet_cmd_run_help(FILE *out)
             "  --snapshot-seconds S  minimum seconds between HDF5 snapshots (default 10); the "
             "journal\n"
             "                        FILE.h5.journal records every iteration in between\n"
+            "  --sync WHEN           flush each journal record to the disk: always (default; "
+            "survives a\n"
+            "                        machine crash), second (at most once a second) or never "
+            "(survives a\n"
+            "                        killed process only); never suits fast synthetic runs\n"
             "  --check               load and validate the script, print the resolved "
             "configuration, run nothing\n"
             "  --executor NAME       inline (one evaluation at a time in this process), local "
@@ -179,6 +185,7 @@ int duet_cmd_run(int argc, char **argv)
         {"check", no_argument, NULL, 'c'},
         {"jobs", required_argument, NULL, 'j'},
         {"executor", required_argument, NULL, 'e'},
+        {"sync", required_argument, NULL, 'y'},
         {NULL, 0, NULL, 0},
     };
     const char **sets = duet_calloc((size_t)argc + 1, sizeof *sets);
@@ -186,7 +193,7 @@ int duet_cmd_run(int argc, char **argv)
         return DUET_EXIT_FAILURE;
     size_t n_sets = 0;
     const char *out = NULL, *data_dir = getenv("DUET_DATA_DIR");
-    int resume = 0, quiet = 0, verbose = 0, check = 0;
+    int resume = 0, quiet = 0, verbose = 0, check = 0, sync = DUET_SYNC_ALWAYS;
     duet_load_options lo = {0};
     double snapshot_seconds = 10.0;
     opterr = 0;
@@ -227,6 +234,18 @@ int duet_cmd_run(int argc, char **argv)
             if (*end || end == optarg || snapshot_seconds < 0) {
                 code =
                     duet_cli_usage("run", "--snapshot-seconds '%s' is not a number >= 0", optarg);
+                goto done;
+            }
+            break;
+        case 'y':
+            if (strcmp(optarg, "always") == 0)
+                sync = DUET_SYNC_ALWAYS;
+            else if (strcmp(optarg, "second") == 0)
+                sync = DUET_SYNC_SECOND;
+            else if (strcmp(optarg, "never") == 0)
+                sync = DUET_SYNC_NEVER;
+            else {
+                code = duet_cli_usage("run", "--sync '%s' is not always, second or never", optarg);
                 goto done;
             }
             break;
@@ -311,6 +330,7 @@ int duet_cmd_run(int argc, char **argv)
         .progress_userdata = &ps,
         .interrupted = &interrupted,
         .snapshot_seconds = snapshot_seconds,
+        .sync = sync,
     };
     duet_executor executor = {0};
     duet_status st = make_parents(out, &err);

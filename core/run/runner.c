@@ -883,6 +883,7 @@ duet_status duet_run(const duet_config *cfg, const duet_run_options *opt, duet_e
     }
     if ((st = duet_journal_open(rn.journal_path, rn.config_hash, &rn.journal, err)) != DUET_OK)
         goto done;
+    duet_journal_set_sync(rn.journal, (duet_sync)opt->sync);
     rn.evaluations_total = (size_t)duet_config_evaluations(cfg);
     count_done(&rn);
     /* The first snapshot makes the file exist (and readable by duet info) from the start. */
