@@ -7,10 +7,11 @@
  * A task has an optimum mixture r* (given, or drawn from a symmetric Dirichlet) and the
  * noiseless value of a training subset X with per-domain counts c (sum c = M) is
  *
- *     f(X) = h * exp(-|c/M - r*|^2 / (2 w^2))  +  lambda * mean_{x in X} q(x)
+ *     f(X) = h * exp(-|c/M - r*|^2 / (2 w^2))  +  lambda * mean_{x in X} q(x)  -  E(X)
  *
  * a smooth bump over the realized ratios with an interior optimum, plus the mean quality of the
- * chosen items, which is what inner data selection can improve. The feedback is
+ * chosen items, which is what inner data selection can improve, minus an optional error E(X) >= 0
+ * of the subset itself (0 by default; see subset_error below). The feedback is
  * f(X) + sigma * eps with eps ~ N(0, 1) drawn from the evaluation seed.
  *
  * Best attainable value. Among integer counts with sum M, |c/M - r*| is minimized by
@@ -18,7 +19,8 @@
  * the quality term is at most lambda, reached when only gold items are chosen. When every
  * rounded count fits in its domain's gold items, both maxima are attained together and
  *     f* = h * exp(-|round(M r*)/M - r*|^2 / (2 w^2)) + lambda
- * exactly; otherwise the backend reports the optimum as unknown.
+ * exactly (with a subset error, as a supremum that subsets approach as their error goes to 0);
+ * otherwise the backend reports the optimum as unknown.
  *
  * Per-item scores for selectors: kind "quality" is q itself; kinds "influence" and "less" are q
  * plus Gaussian noise of standard deviation `score_noise` and `less_noise`: imperfect but
@@ -55,6 +57,8 @@ typedef struct synthetic_task_options {
     double height;
     double quality;
     double noise;
+    double subset_error;
+    double subset_error_cap;
 } synthetic_task_options;
 
 static const duet_option synthetic_option_table[] = {
@@ -87,6 +91,10 @@ static const duet_option synthetic_task_option_table[] = {
      "weight lambda of the mean item quality"},
     {"noise", DUET_OPT_DOUBLE, offsetof(synthetic_task_options, noise), "0.02", 0, 1e6, NULL,
      "standard deviation sigma of the Gaussian feedback noise"},
+    {"subset_error", DUET_OPT_DOUBLE, offsetof(synthetic_task_options, subset_error), "0", 0, 1e6,
+     NULL, "scale eta of each subset's truncated-exponential error (0: none)"},
+    {"subset_error_cap", DUET_OPT_DOUBLE, offsetof(synthetic_task_options, subset_error_cap), "3",
+     1e-3, 1e3, NULL, "truncation point of that exponential, in units of eta"},
     {NULL},
 };
 
@@ -107,6 +115,8 @@ typedef struct synthetic_task {
     double *optimum; /* [n] r* */
     double *best;    /* [n] largest-remainder rounding of M r*, divided by M */
     double width, height, lambda, noise;
+    double subset_error, subset_error_cap;
+    uint64_t error_seed;
     uint64_t points;
     duet_task_info info;
 } synthetic_task;
@@ -278,6 +288,9 @@ static duet_status synthetic_task_open(void *state, const char *name, const void
     t->height = o->height;
     t->lambda = o->quality;
     t->noise = o->noise;
+    t->subset_error = o->subset_error;
+    t->subset_error_cap = o->subset_error_cap;
+    t->error_seed = duet_seed_label(duet_seed_label(s->seed, "subset_error"), name);
     t->points = points;
     if ((st = choose_optimum(s, t, name, o, err)) != DUET_OK)
         goto fail;
@@ -303,6 +316,26 @@ fail:
     duet_free(counts);
     synthetic_task_close(state, t);
     return st;
+}
+
+/*
+ * The subset's own error E(X) = eta * Z, with Z drawn from the exponential distribution
+ * truncated to [0, cap] (inverse CDF: Z = -ln(1 - u (1 - e^-cap))) and u fixed by an
+ * order-independent hash of the subset's items: the same subset always has the same error.
+ * This is the error model of the DUET paper's Theorem 3.2 (each sampled feedback is y*_r plus a
+ * truncated-exponential error), so the best of k subsets approaches y*_r as k grows.
+ */
+static double subset_error(const synthetic_task *t, const duet_subset *subset)
+{
+    if (t->subset_error <= 0)
+        return 0.0;
+    uint64_t h = 0;
+    for (size_t i = 0; i < subset->n_domains; i++)
+        for (uint64_t j = subset->offset[i]; j < subset->offset[i + 1]; j++)
+            h += duet_seed_mix(t->error_seed, ((uint64_t)i << 40) ^ subset->items[j]);
+    double u = (double)(duet_seed_mix(h, t->error_seed) >> 11) * 0x1.0p-53;
+    double z = -log1p(-u * -expm1(-t->subset_error_cap));
+    return t->subset_error * z;
 }
 
 static duet_status synthetic_evaluate(void *state, void *task, const duet_subset *subset,
@@ -332,7 +365,8 @@ static duet_status synthetic_evaluate(void *state, void *task, const duet_subset
     }
     duet_rng rng;
     duet_rng_init(&rng, seed);
-    double value = bump(t, ratios, s->n) + t->lambda * quality / (double)subset->total;
+    double value = bump(t, ratios, s->n) + t->lambda * quality / (double)subset->total -
+                   subset_error(t, subset);
     memset(out, 0, sizeof *out);
     out->value = value;
     out->feedback = value + t->noise * duet_rng_normal(&rng);
