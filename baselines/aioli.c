@@ -4,9 +4,9 @@
  *
  * Round r = 1 .. rounds:
  * 1. LearnParams: for each domain j, a copy of the proxy trains probe_steps steps on the probe
- *    mixture with share one_hot on j and (1 - one_hot) / (n - 1) on every other domain; the
- *    held-out loss decreases of every domain i form column j of D (averaged over probe_sweeps
- *    sweeps with fresh minibatches). The interaction matrix solves D = A W, W having the probe
+ *    mixture with share one_hot on j and (1 - one_hot) / (n - 1) on every other domain. The
+ *    held-out loss decreases of every domain i form column j of D, averaged over probe_sweeps
+ *    sweeps with fresh minibatches. The interaction matrix solves D = A W, W having the probe
  *    mixtures as rows (duet_aioli_interaction).
  * 2. With normalize, A is shifted by its minimum entry when that is negative and divided by its
  *    sum. With ema > 0 the matrix is smoothed, G = (1 - ema) A + ema G (G = A in round 1), and
@@ -187,7 +187,7 @@ static duet_status aioli_create(const duet_method_env *env, const void *options,
     if (!(o->one_hot * (double)n > 1.0))
         return duet_error_set(err, DUET_EINVAL,
                               "aioli: one_hot = %g must exceed 1/n = %g for the %zu domains of "
-                              "the task, or the probe mixtures cannot be told apart; raise it",
+                              "the task, or the probe mixtures are linearly dependent; raise it",
                               o->one_hot, 1.0 / (double)n, n);
     duet_status st = duet_proxy_require(env, "aioli", err);
     if (st != DUET_OK)

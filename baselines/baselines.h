@@ -33,11 +33,11 @@ double duet_exp3_epsilon(size_t n, size_t t);
 void duet_exp3_policy(size_t n, const double *rewards, double eps_prev, double eps, double *policy);
 
 /*
- * Aioli's interaction matrix from probe results. Probe j trains on the mixture with share
- * `one_hot` on domain j and (1 - one_hot) / (n - 1) on each other domain; drops[i * n + j] is
- * the held-out loss decrease of domain i after probe j. Solves drops = A W for A (n x n,
- * row-major), W being the probe mixtures as rows, so A[i * n + k] is the decrease of domain i
- * per unit share of domain k. Requires one_hot > 1 / n, which makes W invertible.
+ * Computes Aioli's interaction matrix from probe results. Probe j trains on the mixture with
+ * share `one_hot` on domain j and (1 - one_hot) / (n - 1) on each other domain, and
+ * drops[i * n + j] is the held-out loss decrease of domain i after probe j. Solves drops = A W for
+ * A (n x n, row-major), W being the probe mixtures as rows, so A[i * n + k] is the decrease of
+ * domain i per unit share of domain k. Requires one_hot > 1 / n, which makes W invertible.
  */
 void duet_aioli_interaction(size_t n, double one_hot, const double *drops, double *A);
 

@@ -76,7 +76,7 @@ static duet_status train_reference(duet_proxy *ref, const doremi_options *o, uin
     return DUET_OK;
 }
 
-/* The Group DRO proxy run; adds alpha after each update to sum. */
+/* Runs the Group DRO proxy and adds alpha to sum after each update. */
 static duet_status train_proxy(duet_proxy *ref, duet_proxy *proxy, const doremi_options *o,
                                uint64_t seed, double *alpha, double *sum, double *work,
                                duet_error *err)

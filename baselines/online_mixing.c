@@ -63,7 +63,7 @@ void duet_exp3_policy(size_t n, const double *rewards, double eps_prev, double e
         policy[j] = (1.0 - (double)n * eps) * policy[j] / sum + eps;
 }
 
-/* Draws an arm from the policy (inverse CDF; the last arm takes any rounding remainder). */
+/* Draws an arm from the policy by inverse CDF. The last arm takes any rounding remainder. */
 static size_t draw_arm(duet_rng *rng, const double *policy, size_t n)
 {
     double u = duet_rng_uniform(rng), acc = 0.0;
@@ -75,7 +75,7 @@ static size_t draw_arm(duet_rng *rng, const double *policy, size_t n)
     return n - 1;
 }
 
-/* Runs the bandit on the proxy; sums the policies used into sum and leaves the last in policy. */
+/* Runs the bandit on the proxy, adds each policy used to sum and leaves the last in policy. */
 static duet_status run_bandit(duet_proxy *proxy, const online_mixing_options *o, uint64_t seed,
                               double *policy, double *sum, double *work, duet_error *err)
 {

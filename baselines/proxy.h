@@ -37,14 +37,14 @@ duet_status duet_proxy_open(const duet_method_env *env, uint64_t seed, duet_prox
 duet_status duet_proxy_clone(const duet_proxy *p, duet_proxy *out, duet_error *err);
 
 /*
- * One proxy step on the minibatches selected by the key `batch`: losses[n] gets each domain's
- * minibatch loss before the step; weights[n] (non-negative), or NULL to measure only. Fails with
- * DUET_ENUMERIC when the backend reports a loss that is not finite.
+ * Takes one proxy step on the minibatches selected by the key `batch`. losses[n] receives each
+ * domain's minibatch loss before the step. weights[n] are non-negative, or NULL to measure
+ * only. Fails with DUET_ENUMERIC when the backend reports a loss that is not finite.
  */
 duet_status duet_proxy_step(duet_proxy *p, const double *weights, uint64_t batch, double *losses,
                             duet_error *err);
 
-/* losses[n] = each domain's held-out loss; DUET_ENUMERIC when one is not finite. */
+/* Writes each domain's held-out loss to losses[n]. DUET_ENUMERIC when one is not finite. */
 duet_status duet_proxy_heldout(duet_proxy *p, double *losses, duet_error *err);
 
 /* Closes the proxy and zeroes *p; a zeroed proxy is a no-op. */

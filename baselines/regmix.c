@@ -6,11 +6,12 @@
  * RegMix trains many small models on random Dirichlet mixtures, fits a regression from mixture
  * to the target metric, and picks the mixture by averaging the top-ranked candidates of a large
  * simulated screen. Here the first ceil(initial_fraction * T) iterations propose Dirichlet(alpha)
- * draws; every later iteration refits a ridge regression (duet_regmix_fit: the linear terms r_i
- * and, by default, the products r_i r_j of Scheffe's quadratic mixture model) to every
- * observation so far (warm start included) and proposes the average of the `top` best predicted
- * mixtures among `screen` Dirichlet(alpha) draws. Its second answer is the same choice after the
- * last observation. The utility is the best of the k samples, as for every method.
+ * draws, as does any iteration with fewer than two observations. Every later iteration refits a
+ * ridge regression (duet_regmix_fit: the linear terms r_i and, by default, the products r_i r_j of
+ * Scheffe's quadratic mixture model) to every observation so far (warm start included) and proposes
+ * the average of the `top` best predicted mixtures among `screen` Dirichlet(alpha) draws. Its
+ * second answer is the same choice after the last observation. The utility is the best of the k
+ * samples, as for every method.
  */
 #include <lapacke.h>
 #include <math.h>
@@ -65,7 +66,7 @@ void duet_regmix_features(size_t n, int quadratic, const double *r, double *phi)
             phi[k++] = r[i] * r[j];
 }
 
-/* Mean and standard deviation of y[0..m-1]; sd is 1 when the values do not vary. */
+/* Computes the mean and sample standard deviation of y[0..m-1], or sd = 1 when y is constant. */
 static void standardize(const double *y, size_t m, double *mean, double *sd)
 {
     double mu = 0.0, ss = 0.0;

@@ -115,11 +115,11 @@ typedef struct duet_backend_type {
     duet_status (*proxy_open)(void *state, void *task, uint64_t seed, void **proxy,
                               duet_error *err);
     /*
-     * Draws one minibatch from every pool domain's training split, chosen by `batch` alone
-     * (equal keys give equal minibatches on every proxy of the task), writes each domain's mean
-     * loss on its minibatch at the current parameters to losses, then takes one optimizer step
-     * on sum_i weights[i] * loss_i. weights has n_pool non-negative entries, or is NULL to
-     * measure the losses without training.
+     * Draws one minibatch from every pool domain's training split. The draw depends on the key
+     * `batch` alone, so equal keys give equal minibatches on every proxy of the task. Writes each
+     * domain's mean loss on its minibatch at the current parameters to losses, then takes one
+     * optimizer step on sum_i weights[i] * loss_i. weights has n_pool non-negative entries, or
+     * is NULL to measure the losses without training.
      */
     duet_status (*proxy_step)(void *state, void *proxy, const double *weights, uint64_t batch,
                               double *losses, duet_error *err);
