@@ -7,6 +7,7 @@
  * results.
  */
 #include "backends/embedded.h"
+#include "backends/embedded_internal.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -50,6 +51,12 @@ static const duet_option embedded_option_table[] = {
      NULL,
      "accuracy metrics: 0 scores the most probable prediction, > 0 samples predictions at "
      "this temperature"},
+    {"proxy_lr", DUET_OPT_DOUBLE, offsetof(duet_embedded_options, proxy_lr), "0.1", 1e-9, 1e3, NULL,
+     "proxy training: Adagrad learning rate"},
+    {"proxy_batch", DUET_OPT_INT, offsetof(duet_embedded_options, proxy_batch), "8", 1, 100000,
+     NULL, "proxy training: records drawn per domain and step"},
+    {"proxy_heldout", DUET_OPT_INT, offsetof(duet_embedded_options, proxy_heldout), "100", 1,
+     1000000, NULL, "proxy training: held-out records scored per domain (a fixed sample)"},
     {NULL},
 };
 
@@ -89,33 +96,10 @@ void duet_embedded_default_options(duet_embedded_options *o)
     o->tol = 1e-4;
     o->eval_size = 500;
     o->temperature = 0.0;
+    o->proxy_lr = 0.1;
+    o->proxy_batch = 8;
+    o->proxy_heldout = 100;
 }
-
-typedef struct embedded_state {
-    duet_embedded_options opt; /* pool points to pool_path */
-    char *pool_path;           /* resolved path (owned) */
-    duet_pool *pool;
-    const duet_log *log;
-} embedded_state;
-
-typedef struct embedded_task {
-    char *name;
-    int type, metric;
-    size_t n_eval;
-    size_t eval_domain[DUET_TASK_METRICS_MAX];
-    size_t n_pool;
-    size_t *pool;    /* [n_pool] backend domain of each pool position */
-    uint64_t *first; /* [n_pool + 1] first model example of each pool position */
-    duet_charlm *lm;
-    duet_postag *tagger;
-    duet_diffmodel model;
-    double *theta;  /* [n_params] */
-    uint64_t *set;  /* [first[n_pool]] scratch for the training set */
-    size_t *sample; /* [largest eval split] scratch for the evaluation sample */
-    size_t eval_size;
-    double temperature;
-    double tol;
-} embedded_task;
 
 /* ------------------------------------------------------------------ opening */
 
@@ -223,6 +207,8 @@ static void embedded_task_close(void *state, void *task)
     duet_free(t->theta);
     duet_free(t->set);
     duet_free(t->sample);
+    duet_free(t->heldout_off);
+    duet_free(t->heldout_idx);
     duet_free(t);
 }
 
@@ -523,4 +509,9 @@ const duet_backend_type duet_backend_embedded = {
     .task_close = embedded_task_close,
     .evaluate = embedded_evaluate,
     .item_scores = NULL,
+    .proxy_open = duet_embedded_proxy_open,
+    .proxy_step = duet_embedded_proxy_step,
+    .proxy_heldout = duet_embedded_proxy_heldout,
+    .proxy_clone = duet_embedded_proxy_clone,
+    .proxy_close = duet_embedded_proxy_close,
 };

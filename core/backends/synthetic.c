@@ -25,6 +25,18 @@
  * Per-item scores for selectors: kind "quality" is q itself; kinds "influence" and "less" are q
  * plus Gaussian noise of standard deviation `score_noise` and `less_noise`: imperfect but
  * informative proxies, the second less informative than the first.
+ *
+ * Proxy training (for task-agnostic methods) is a toy with no link to any task's optimum. A
+ * proxy's state is a per-domain exposure e_i >= 0, starting at 0; a step with weights w adds
+ * `proxy_rate` * w_i to e_i. Domain i sees the effective exposure x_i = e_i + `proxy_transfer`
+ * * sum_{j != i} e_j (training on one domain helps the others a little), and its loss is
+ *
+ *     l_i = a_i + b_i * exp(-c_i * x_i)
+ *
+ * with a_i ~ U(1, 3) (the loss no training removes), b_i ~ U(0.5, 2) and log c_i ~ U(log 0.2,
+ * log 2) (how fast domain i is learned), drawn from the backend seed. A step's minibatch losses
+ * add Gaussian noise of standard deviation `proxy_noise`, drawn from the batch key; held-out
+ * losses are l_i exactly (a held-out split large enough to have no sampling noise).
  */
 #include <errno.h>
 #include <math.h>
@@ -48,6 +60,9 @@ typedef struct synthetic_options {
     double score_noise;
     double less_noise;
     double delay;
+    double proxy_rate;
+    double proxy_transfer;
+    double proxy_noise;
 } synthetic_options;
 
 typedef struct synthetic_task_options {
@@ -74,6 +89,12 @@ static const duet_option synthetic_option_table[] = {
      "standard deviation of the noise on 'less' item scores"},
     {"delay", DUET_OPT_DOUBLE, offsetof(synthetic_options, delay), "0", 0, 3600, NULL,
      "seconds each evaluation sleeps, to simulate expensive training in tests and demos"},
+    {"proxy_rate", DUET_OPT_DOUBLE, offsetof(synthetic_options, proxy_rate), "0.05", 0, 1e3, NULL,
+     "proxy training: exposure a domain gains per step at weight 1"},
+    {"proxy_transfer", DUET_OPT_DOUBLE, offsetof(synthetic_options, proxy_transfer), "0.1", 0, 1,
+     NULL, "proxy training: share of the other domains' exposure that counts for a domain"},
+    {"proxy_noise", DUET_OPT_DOUBLE, offsetof(synthetic_options, proxy_noise), "0.05", 0, 1e3, NULL,
+     "proxy training: standard deviation of the noise on minibatch losses"},
     {NULL},
 };
 
@@ -108,6 +129,8 @@ typedef struct synthetic_state {
     double *quality; /* [n x items] */
     double *top_sum; /* [n x (items + 1)] sum of the c highest qualities of each domain */
     char (*names)[24];
+    double proxy_rate, proxy_transfer, proxy_noise;
+    double *proxy_curve; /* [3 x n] a, b and c of each domain's proxy loss curve */
 } synthetic_state;
 
 typedef struct synthetic_task {
@@ -162,11 +185,16 @@ static duet_status synthetic_open(const void *options, const duet_backend_env *e
     s->score_noise = o->score_noise;
     s->less_noise = o->less_noise;
     s->delay = o->delay;
+    s->proxy_rate = o->proxy_rate;
+    s->proxy_transfer = o->proxy_transfer;
+    s->proxy_noise = o->proxy_noise;
     s->quality = duet_malloc(cells * sizeof *s->quality);
     s->top_sum = duet_malloc((cells + n) * sizeof *s->top_sum);
     s->names = duet_calloc(n, sizeof *s->names);
+    s->proxy_curve = duet_malloc(3 * n * sizeof *s->proxy_curve);
     uint64_t *order = duet_malloc((size_t)o->items * sizeof *order);
-    if (s->quality == NULL || s->top_sum == NULL || s->names == NULL || order == NULL) {
+    if (s->quality == NULL || s->top_sum == NULL || s->names == NULL || s->proxy_curve == NULL ||
+        order == NULL) {
         duet_free(order);
         synthetic_close(s);
         return duet_error_set(err, DUET_ENOMEM, "out of memory for %zu synthetic items", cells);
@@ -187,6 +215,13 @@ static duet_status synthetic_open(const void *options, const duet_backend_env *e
         top_sums(q, s->items, s->top_sum + i * (s->items + 1));
     }
     duet_free(order);
+    duet_rng rng;
+    duet_rng_init(&rng, duet_seed_label(env->seed, "synthetic:proxy"));
+    for (size_t i = 0; i < n; i++) {
+        s->proxy_curve[i] = 1.0 + 2.0 * duet_rng_uniform(&rng);
+        s->proxy_curve[n + i] = 0.5 + 1.5 * duet_rng_uniform(&rng);
+        s->proxy_curve[2 * n + i] = exp(log(0.2) + log(10.0) * duet_rng_uniform(&rng));
+    }
     *state = s;
     return DUET_OK;
 }
@@ -199,6 +234,7 @@ static void synthetic_close(void *state)
     duet_free(s->quality);
     duet_free(s->top_sum);
     duet_free(s->names);
+    duet_free(s->proxy_curve);
     duet_free(s);
 }
 
@@ -432,6 +468,85 @@ static duet_status synthetic_item_scores(void *state, size_t domain, const char 
                           kind);
 }
 
+/* ------------------------------------------------------------------ proxy training */
+
+typedef struct synthetic_proxy {
+    double *exposure; /* [n] e_i */
+} synthetic_proxy;
+
+static void synthetic_proxy_close(void *state, void *proxy)
+{
+    (void)state;
+    synthetic_proxy *p = proxy;
+    if (p == NULL)
+        return;
+    duet_free(p->exposure);
+    duet_free(p);
+}
+
+static duet_status synthetic_proxy_open(void *state, void *task, uint64_t seed, void **proxy,
+                                        duet_error *err)
+{
+    (void)task;
+    (void)seed; /* a fresh proxy starts at zero exposure: there is nothing to randomize */
+    const synthetic_state *s = state;
+    synthetic_proxy *p = duet_calloc(1, sizeof *p);
+    if (p == NULL || (p->exposure = duet_calloc(s->n, sizeof *p->exposure)) == NULL) {
+        synthetic_proxy_close(state, p);
+        return duet_error_set(err, DUET_ENOMEM, "out of memory opening a synthetic proxy");
+    }
+    *proxy = p;
+    return DUET_OK;
+}
+
+/* Writes l_i at the proxy's exposure to losses[0..n-1]. */
+static void proxy_losses(const synthetic_state *s, const synthetic_proxy *p, double *losses)
+{
+    size_t n = s->n;
+    double total = 0.0;
+    for (size_t i = 0; i < n; i++)
+        total += p->exposure[i];
+    for (size_t i = 0; i < n; i++) {
+        double x = p->exposure[i] + s->proxy_transfer * (total - p->exposure[i]);
+        losses[i] = s->proxy_curve[i] + s->proxy_curve[n + i] * exp(-s->proxy_curve[2 * n + i] * x);
+    }
+}
+
+static duet_status synthetic_proxy_step(void *state, void *proxy, const double *weights,
+                                        uint64_t batch, double *losses, duet_error *err)
+{
+    (void)err;
+    const synthetic_state *s = state;
+    synthetic_proxy *p = proxy;
+    proxy_losses(s, p, losses);
+    duet_rng rng;
+    duet_rng_init(&rng, duet_seed_label(batch, "synthetic:proxy-batch"));
+    for (size_t i = 0; i < s->n; i++)
+        losses[i] += s->proxy_noise * duet_rng_normal(&rng);
+    if (weights != NULL)
+        for (size_t i = 0; i < s->n; i++)
+            p->exposure[i] += s->proxy_rate * weights[i];
+    return DUET_OK;
+}
+
+static duet_status synthetic_proxy_heldout(void *state, void *proxy, double *losses,
+                                           duet_error *err)
+{
+    (void)err;
+    proxy_losses(state, proxy, losses);
+    return DUET_OK;
+}
+
+static duet_status synthetic_proxy_clone(void *state, void *proxy, void **copy, duet_error *err)
+{
+    const synthetic_state *s = state;
+    const synthetic_proxy *p = proxy;
+    duet_status st = synthetic_proxy_open(state, NULL, 0, copy, err);
+    if (st == DUET_OK)
+        memcpy(((synthetic_proxy *)*copy)->exposure, p->exposure, s->n * sizeof *p->exposure);
+    return st;
+}
+
 const duet_backend_type duet_backend_synthetic = {
     .name = "synthetic",
     .summary = "smooth function of the mixture with a known optimum plus per-item quality",
@@ -449,4 +564,9 @@ const duet_backend_type duet_backend_synthetic = {
     .evaluate = synthetic_evaluate,
     .item_scores = synthetic_item_scores,
     .best_at_counts = synthetic_best_at_counts,
+    .proxy_open = synthetic_proxy_open,
+    .proxy_step = synthetic_proxy_step,
+    .proxy_heldout = synthetic_proxy_heldout,
+    .proxy_clone = synthetic_proxy_clone,
+    .proxy_close = synthetic_proxy_close,
 };

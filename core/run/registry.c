@@ -22,9 +22,11 @@ const duet_backend_type *const duet_backends[] = {
 };
 
 const duet_method_type *const duet_methods[] = {
-    &duet_method_duet,    &duet_method_duet_if,       &duet_method_duet_ur,
-    &duet_method_duet_rh, &duet_method_duet_less,     &duet_method_duet_logdet,
-    &duet_method_uniform, &duet_method_random_search, NULL,
+    &duet_method_duet,        &duet_method_duet_if,       &duet_method_duet_ur,
+    &duet_method_duet_rh,     &duet_method_duet_less,     &duet_method_duet_logdet,
+    &duet_method_uniform,     &duet_method_random_search, &duet_method_select_influence,
+    &duet_method_select_less, &duet_method_doremi,        &duet_method_online_mixing,
+    &duet_method_aioli,       &duet_method_regmix,        NULL,
 };
 
 const duet_selector_type *const duet_selectors[] = {
