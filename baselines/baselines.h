@@ -10,6 +10,7 @@ extern const duet_method_type duet_method_uniform;
 extern const duet_method_type duet_method_select_influence;
 extern const duet_method_type duet_method_select_less;
 extern const duet_method_type duet_method_random_search;
+extern const duet_method_type duet_method_fixed;
 extern const duet_method_type duet_method_doremi;
 extern const duet_method_type duet_method_online_mixing;
 extern const duet_method_type duet_method_aioli;

@@ -69,7 +69,7 @@ PY
 code=$?
 [ "$code" = 2 ] && grep -q "the llm backend runs through a worker executor" "$work/c.log" &&
   pass "inline evaluation is refused with a clear message" || fail "inline: status $code, $(cat "$work/c.log")"
-"$DUET_BIN" run --check "$DUET_SOURCE_DIR/experiments/llm_truthfulqa.lua" > /dev/null 2>&1 &&
-  pass "experiments/llm_truthfulqa.lua validates" || fail "experiments/llm_truthfulqa.lua does not validate"
+"$DUET_BIN" run --check "$DUET_SOURCE_DIR/experiments/llm/truthfulqa_small.lua" > /dev/null 2>&1 &&
+  pass "experiments/llm/truthfulqa_small.lua validates" || fail "experiments/llm/truthfulqa_small.lua does not validate"
 
 summary
