@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure --timeout 1200
 
-.PHONY: all deps build quickstart test test-release test-sanitize data format format-check clean
+.PHONY: all deps build quickstart paper test test-release test-sanitize data format format-check clean
 
 all: build
 
@@ -31,6 +31,11 @@ quickstart: data
 	$(BUILD)/duet run experiments/quickstart.lua --out results/quickstart.h5
 	$(BUILD)/duet plot results/quickstart.h5 -o results/quickstart.png
 	$(BUILD)/duet info results/quickstart.h5
+
+# The reproduction report: runs (or reuses) the embedded experiments, then regenerates
+# paper/REPRODUCTION.md and paper/figures/.
+paper: data
+	DUET=$(BUILD)/duet paper/make-report.sh --jobs $(JOBS)
 
 test-release: build
 	cd $(BUILD) && ctest $(CTEST_FLAGS) -j $(JOBS)

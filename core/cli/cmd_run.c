@@ -34,6 +34,10 @@ void duet_cmd_run_help(FILE *out)
             "same script,\n"
             "                        --set options and seed; only missing iterations are "
             "evaluated\n"
+            "  --reuse               resume the results file if it exists (a complete one is "
+            "left as it\n"
+            "                        is), start it otherwise; for scripts that rerun "
+            "experiments\n"
             "  --seed N              replace the script's experiment seed\n"
             "  --data DIR            folder of data and pool files (default: data, or "
             "$DUET_DATA_DIR)\n"
@@ -186,6 +190,7 @@ int duet_cmd_run(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},
         {"executor", required_argument, NULL, 'e'},
         {"sync", required_argument, NULL, 'y'},
+        {"reuse", no_argument, NULL, 'u'},
         {NULL, 0, NULL, 0},
     };
     const char **sets = duet_calloc((size_t)argc + 1, sizeof *sets);
@@ -193,7 +198,7 @@ int duet_cmd_run(int argc, char **argv)
         return DUET_EXIT_FAILURE;
     size_t n_sets = 0;
     const char *out = NULL, *data_dir = getenv("DUET_DATA_DIR");
-    int resume = 0, quiet = 0, verbose = 0, check = 0, sync = DUET_SYNC_ALWAYS;
+    int resume = 0, reuse = 0, quiet = 0, verbose = 0, check = 0, sync = DUET_SYNC_ALWAYS;
     duet_load_options lo = {0};
     double snapshot_seconds = 10.0;
     opterr = 0;
@@ -236,6 +241,9 @@ int duet_cmd_run(int argc, char **argv)
                     duet_cli_usage("run", "--snapshot-seconds '%s' is not a number >= 0", optarg);
                 goto done;
             }
+            break;
+        case 'u':
+            reuse = 1;
             break;
         case 'y':
             if (strcmp(optarg, "always") == 0)
@@ -311,6 +319,8 @@ int duet_cmd_run(int argc, char **argv)
         snprintf(default_out, sizeof default_out, "results/%s.h5", cfg->name);
         out = default_out;
     }
+    if (reuse && access(out, F_OK) == 0)
+        resume = 1;
     if (!resume && access(out, F_OK) == 0)
         duet_logf(&log, DUET_LOG_INFO, "replacing %s (use --resume to continue it instead)", out);
     char *command_line = join_command_line(argc, argv);
