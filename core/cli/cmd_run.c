@@ -51,13 +51,16 @@ void duet_cmd_run_help(FILE *out)
             "                        killed process only); never suits fast synthetic runs\n"
             "  --check               load and validate the script, print the resolved "
             "configuration, run nothing\n"
-            "  --executor NAME       inline (one evaluation at a time in this process), local "
+            "  --executor NAME       inline (one evaluation at a time in this process), fork "
+            "(processes\n"
+            "                        forked from this one, reusing its open backend), local "
             "(worker\n"
-            "                        processes) or slurm (job arrays); replaces the script's "
-            "executor\n"
-            "  -j, --jobs N          evaluations at once: worker processes, or the Slurm array "
+            "                        programs on job directories) or slurm (job arrays); "
+            "replaces the\n"
+            "                        script's executor\n"
+            "  -j, --jobs N          evaluations at once: processes, or the Slurm array "
             "throttle\n"
-            "                        (without --executor or a script executor: local)\n"
+            "                        (without --executor or a script executor: fork)\n"
             "  -q, --quiet           no progress line\n"
             "  -v, --verbose         debug messages\n\n"
             "Exit status: 0 success, 1 runtime failure or interruption, 2 usage or "
@@ -131,12 +134,12 @@ static duet_status make_executor(duet_config *cfg, const char *name, long long j
     if (name != NULL)
         type = duet_executor_type_find(name);
     if (type == NULL && jobs > 0)
-        type = duet_executor_type_find("local");
+        type = duet_executor_type_find("fork");
     if (type == NULL || strcmp(type->name, "inline") == 0) {
         if (jobs > 1)
             return duet_error_set(err, DUET_EINVAL,
-                                  "--jobs %lld needs a parallel executor: add --executor local "
-                                  "or --executor slurm",
+                                  "--jobs %lld needs a parallel executor: add --executor fork, "
+                                  "local or slurm",
                                   jobs);
         return DUET_OK;
     }
@@ -276,8 +279,8 @@ int duet_cmd_run(int argc, char **argv)
             break;
         case 'e':
             if (duet_executor_type_find(optarg) == NULL) {
-                code = duet_cli_usage("run", "--executor '%s' is not one of inline, local, slurm",
-                                      optarg);
+                code = duet_cli_usage(
+                    "run", "--executor '%s' is not one of inline, fork, local, slurm", optarg);
                 goto done;
             }
             executor_name = optarg;

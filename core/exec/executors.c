@@ -11,6 +11,8 @@
 
 #include "exec/slurm.h"
 
+duet_status duet_executor_fork_create(const duet_executor_options *o, const duet_executor_env *env,
+                                      duet_executor *out, duet_error *err);
 duet_status duet_executor_local_create(const duet_executor_options *o, const duet_executor_env *env,
                                        duet_executor *out, duet_error *err);
 
@@ -71,6 +73,16 @@ static const duet_option inline_option_table[] = {
     {NULL},
 };
 
+static const duet_option fork_option_table[] = {
+    {"jobs", DUET_OPT_INT, OFF(jobs), "2", 1, 1024, NULL, "evaluation processes running at once"},
+    {"retries", DUET_OPT_INT, OFF(retries), "2", 0, 100, NULL,
+     "further attempts of an evaluation whose process crashed"},
+    {"on_failure", DUET_OPT_ENUM, OFF(on_failure), "stop", NAN, NAN, "stop|skip",
+     "after the last retry: stop the run (resumable), or skip the evaluation (recorded as NaN, "
+     "not observed by the method)"},
+    {NULL},
+};
+
 static const duet_option local_option_table[] = {
     WORKER_OPTIONS("worker processes running at once"),
     {NULL},
@@ -114,6 +126,9 @@ static duet_status inline_create(const duet_executor_options *o, const duet_exec
 static const duet_executor_type inline_type = {
     "inline", "evaluations one after another inside the duet process (the default)",
     inline_option_table, inline_create};
+static const duet_executor_type fork_type = {
+    "fork", "processes forked from duet that reuse its open backend (the default of --jobs)",
+    fork_option_table, duet_executor_fork_create};
 static const duet_executor_type local_type = {
     "local", "worker processes on this machine (Lua: duet.executor.processes { jobs = N })",
     local_option_table, duet_executor_local_create};
@@ -121,8 +136,8 @@ static const duet_executor_type slurm_type = {
     "slurm", "worker jobs in Slurm job arrays on a cluster with a shared filesystem",
     slurm_option_table, duet_executor_slurm_create};
 
-const duet_executor_type *const duet_executor_types[] = {&inline_type, &local_type, &slurm_type,
-                                                         NULL};
+const duet_executor_type *const duet_executor_types[] = {&inline_type, &fork_type, &local_type,
+                                                         &slurm_type, NULL};
 
 const duet_executor_type *duet_executor_type_find(const char *name)
 {
