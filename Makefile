@@ -4,7 +4,7 @@
 #                     SIGKILLs in e2e.resume_after_kill and Valgrind on a subset), again under
 #                     AddressSanitizer and UndefinedBehaviorSanitizer, and the allocation-failure
 #                     tests in a fault-injection build under the sanitizers
-# Other targets: build, data, format, format-check, clean, test-fault, test-valgrind, fuzz
+# Other targets: build, data, paper, format, format-check, clean, test-fault, test-valgrind, fuzz
 # (libFuzzer harnesses for FUZZ_SECONDS each; needs clang from scripts/setup.sh --with-fuzz).
 
 BUILD ?= build
@@ -12,13 +12,13 @@ SANITIZE_BUILD ?= build-sanitize
 FAULT_BUILD ?= build-fault
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_HARNESSES = loader brown results journal
+FUZZ_HARNESSES = loader brown results journal worker_result
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure --timeout 1200
 
-.PHONY: all deps build quickstart test test-release test-sanitize test-fault test-valgrind fuzz \
-	data format format-check clean
+.PHONY: all deps build quickstart paper test test-release test-sanitize test-fault test-valgrind \
+	fuzz data format format-check clean
 
 all: build
 
@@ -40,6 +40,11 @@ quickstart: data
 	$(BUILD)/duet run experiments/quickstart.lua --out results/quickstart.h5
 	$(BUILD)/duet plot results/quickstart.h5 -o results/quickstart.png
 	$(BUILD)/duet info results/quickstart.h5
+
+# The reproduction report: runs (or reuses) the embedded experiments, then regenerates
+# paper/REPRODUCTION.md and paper/figures/.
+paper: data
+	DUET=$(BUILD)/duet paper/make-report.sh --jobs $(JOBS)
 
 test-release: build
 	cd $(BUILD) && ctest $(CTEST_FLAGS) -j $(JOBS)

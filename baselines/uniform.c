@@ -2,6 +2,10 @@
  * The uniform mixture: every iteration proposes r_i = 1/n. With k inner samples and the
  * default uniform selector, its best-so-far curve shows what repeated draws of the same mixture
  * reach, the reference every mixing method must beat.
+ *
+ * Data selection alone is the same method with another default selector: select_influence
+ * draws each domain's items by influence scores and select_less by LESS gradient-cosine scores,
+ * under the uniform mixture.
  */
 #include "baselines.h"
 #include "util/mem.h"
@@ -42,14 +46,24 @@ static duet_status uniform_observe(void *state, const duet_observation *obs, due
     return DUET_OK;
 }
 
-const duet_method_type duet_method_uniform = {
-    .name = "uniform",
-    .summary = "the uniform mixture 1/n at every iteration",
-    .default_selector = "uniform",
-    .options = uniform_method_options,
-    .options_size = 1,
-    .create = uniform_create,
-    .destroy = uniform_destroy,
-    .propose = uniform_propose,
-    .observe = uniform_observe,
-};
+#define UNIFORM_METHOD(symbol, lua_name, text, selector)                                           \
+    const duet_method_type symbol = {                                                              \
+        .name = lua_name,                                                                          \
+        .summary = text,                                                                           \
+        .default_selector = selector,                                                              \
+        .options = uniform_method_options,                                                         \
+        .options_size = 1,                                                                         \
+        .create = uniform_create,                                                                  \
+        .destroy = uniform_destroy,                                                                \
+        .propose = uniform_propose,                                                                \
+        .observe = uniform_observe,                                                                \
+    }
+
+UNIFORM_METHOD(duet_method_uniform, "uniform", "the uniform mixture 1/n at every iteration",
+               "uniform");
+UNIFORM_METHOD(duet_method_select_influence, "select_influence",
+               "data selection alone: the uniform mixture with influence-weighted selection",
+               "influence");
+UNIFORM_METHOD(duet_method_select_less, "select_less",
+               "data selection alone: the uniform mixture with LESS gradient-cosine selection",
+               "less");

@@ -64,6 +64,17 @@ end
 duet.backend = namespace("backend", core.backends())
 duet.method = namespace("method", core.methods())
 duet.selector = namespace("selector", core.selectors())
+duet.executor = namespace("executor", core.executors())
+
+-- `local` is a Lua keyword, so the local executor (worker processes on this machine) is built
+-- with duet.executor.processes { jobs = 4 } (duet.executor["local"] works too).
+rawset(duet.executor, "processes", function(opts)
+  local t = copy_options("executor", "processes", opts, 1)
+  t._kind = "executor"
+  t._type = "local"
+  t._where = where(2)
+  return t
+end)
 
 -- A method written in Lua: `propose(state, iteration, rng)` returns a list of n ratios and
 -- `observe(state, obs)` receives {iteration, ratios, utility, samples, warm_start}. The optional

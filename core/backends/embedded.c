@@ -7,6 +7,7 @@
  * results.
  */
 #include "backends/embedded.h"
+#include "backends/embedded_internal.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -50,6 +51,12 @@ static const duet_option embedded_option_table[] = {
      NULL,
      "accuracy metrics: 0 scores the most probable prediction, > 0 samples predictions at "
      "this temperature"},
+    {"proxy_lr", DUET_OPT_DOUBLE, offsetof(duet_embedded_options, proxy_lr), "0.1", 1e-9, 1e3, NULL,
+     "proxy training: Adagrad learning rate"},
+    {"proxy_batch", DUET_OPT_INT, offsetof(duet_embedded_options, proxy_batch), "8", 1, 100000,
+     NULL, "proxy training: records drawn per domain and step"},
+    {"proxy_heldout", DUET_OPT_INT, offsetof(duet_embedded_options, proxy_heldout), "100", 1,
+     1000000, NULL, "proxy training: held-out records scored per domain (a fixed sample)"},
     {NULL},
 };
 
@@ -69,6 +76,8 @@ static const duet_option embedded_task_option_table[] = {
      NULL, "evaluation records per domain for this task; -1 takes the backend's"},
     {"temperature", DUET_OPT_DOUBLE, offsetof(duet_embedded_task_options, temperature), "-1", -1,
      100, NULL, "prediction temperature for this task (accuracy only); -1 takes the backend's"},
+    {"train", DUET_OPT_STRINGS, offsetof(duet_embedded_task_options, train), "", 0, 256, NULL,
+     "training domains to keep in the pool (empty: every domain the setting allows)"},
     {NULL},
 };
 
@@ -87,33 +96,10 @@ void duet_embedded_default_options(duet_embedded_options *o)
     o->tol = 1e-4;
     o->eval_size = 500;
     o->temperature = 0.0;
+    o->proxy_lr = 0.1;
+    o->proxy_batch = 8;
+    o->proxy_heldout = 100;
 }
-
-typedef struct embedded_state {
-    duet_embedded_options opt; /* pool points to pool_path */
-    char *pool_path;           /* resolved path (owned) */
-    duet_pool *pool;
-    const duet_log *log;
-} embedded_state;
-
-typedef struct embedded_task {
-    char *name;
-    int type, metric;
-    size_t n_eval;
-    size_t eval_domain[DUET_TASK_METRICS_MAX];
-    size_t n_pool;
-    size_t *pool;    /* [n_pool] backend domain of each pool position */
-    uint64_t *first; /* [n_pool + 1] first model example of each pool position */
-    duet_charlm *lm;
-    duet_postag *tagger;
-    duet_diffmodel model;
-    double *theta;  /* [n_params] */
-    uint64_t *set;  /* [first[n_pool]] scratch for the training set */
-    size_t *sample; /* [largest eval split] scratch for the evaluation sample */
-    size_t eval_size;
-    double temperature;
-    double tol;
-} embedded_task;
 
 /* ------------------------------------------------------------------ opening */
 
@@ -221,6 +207,8 @@ static void embedded_task_close(void *state, void *task)
     duet_free(t->theta);
     duet_free(t->set);
     duet_free(t->sample);
+    duet_free(t->heldout_off);
+    duet_free(t->heldout_idx);
     duet_free(t);
 }
 
@@ -281,9 +269,19 @@ static duet_status task_check(const embedded_state *s, const char *name,
 
 /* The pool: every (tagged, for pos) domain, without the evaluation domains when out-of-domain. */
 static duet_status task_pool(const embedded_state *s, const char *name, int out_of_domain,
-                             embedded_task *t, duet_error *err)
+                             const duet_strings *train, embedded_task *t, duet_error *err)
 {
     size_t n = duet_pool_domain_count(s->pool);
+    for (size_t k = 0; k < train->n; k++) {
+        int found = 0;
+        for (size_t d = 0; d < n && !found; d++)
+            found = strcmp(duet_pool_domain_name(s->pool, d), train->v[k]) == 0;
+        if (!found)
+            return duet_error_set(err, DUET_ENOTFOUND,
+                                  "task %s: training domain '%s' is not in %s; `duet data "
+                                  "presets` lists the domains",
+                                  name, train->v[k], duet_pool_path(s->pool));
+    }
     t->pool = duet_malloc((n + 1) * sizeof *t->pool);
     t->first = duet_malloc((n + 2) * sizeof *t->first);
     if (t->pool == NULL || t->first == NULL)
@@ -293,7 +291,10 @@ static duet_status task_pool(const embedded_state *s, const char *name, int out_
         int is_eval = 0;
         for (size_t e = 0; e < t->n_eval; e++)
             is_eval |= t->eval_domain[e] == d;
-        if ((out_of_domain && is_eval) ||
+        int listed = train->n == 0;
+        for (size_t k = 0; k < train->n && !listed; k++)
+            listed = strcmp(duet_pool_domain_name(s->pool, d), train->v[k]) == 0;
+        if ((out_of_domain && is_eval) || !listed ||
             (t->type == DUET_EMBEDDED_POS && !duet_pool_domain_tagged(s->pool, d)))
             continue;
         t->pool[t->n_pool] = d;
@@ -367,7 +368,7 @@ static duet_status embedded_task_open(void *state, const char *name, const void 
     if (status == DUET_OK)
         status = task_check(s, name, o, t, err);
     if (status == DUET_OK)
-        status = task_pool(s, name, o->setting == DUET_EMBEDDED_OUT_OF_DOMAIN, t, err);
+        status = task_pool(s, name, o->setting == DUET_EMBEDDED_OUT_OF_DOMAIN, &o->train, t, err);
     if (status == DUET_OK)
         status = task_model(s, t, err);
     if (status != DUET_OK) {
@@ -508,4 +509,9 @@ const duet_backend_type duet_backend_embedded = {
     .task_close = embedded_task_close,
     .evaluate = embedded_evaluate,
     .item_scores = NULL,
+    .proxy_open = duet_embedded_proxy_open,
+    .proxy_step = duet_embedded_proxy_step,
+    .proxy_heldout = duet_embedded_proxy_heldout,
+    .proxy_clone = duet_embedded_proxy_clone,
+    .proxy_close = duet_embedded_proxy_close,
 };

@@ -222,8 +222,10 @@ duet_status duet_bench_bo_grid(FILE *out, int tsv, const size_t *counts, size_t 
         duet_status st = strcmp(cases[i].kind, "kept") == 0
                              ? time_kept(cases + i, cases + i + 1, err)
                              : time_step(cases + i, err);
-        if (st != DUET_OK)
-            return duet_error_prefix(err, "BO benchmark n = %zu, d = %zu", cases[i].n, cases[i].d);
+        if (st != DUET_OK) {
+            duet_error_prefix(err, "BO benchmark n = %zu, d = %zu", cases[i].n, cases[i].d);
+            return st;
+        }
     }
     if (with_peer)
         run_peer(cases, count);

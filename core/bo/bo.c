@@ -34,8 +34,8 @@ const duet_option duet_bo_option_table[] = {
      "ucb|ei|thompson", "acquisition maximized over the simplex"},
     {"beta", DUET_OPT_ENUM, offsetof(duet_bo_options, beta), "igp-ucb", 0, 0,
      "constant|gp-ucb|igp-ucb",
-     "UCB exploration schedule beta_t (UCB = mu + sqrt(beta_t) sigma); igp-ucb is Chowdhury "
-     "and Gopalan (2017)"},
+     "UCB exploration schedule beta_t (UCB = mu + sqrt(beta_t) sigma); gp-ucb uses the simplex "
+     "dimension n - 1, igp-ucb is Chowdhury and Gopalan (2017)"},
     {"beta_value", DUET_OPT_DOUBLE, offsetof(duet_bo_options, beta_value), "1", 0, 1e6, NULL,
      "beta of the constant schedule (squared multiplier of sigma; the DUET code uses 1)"},
     {"delta", DUET_OPT_DOUBLE, offsetof(duet_bo_options, delta), "0.1", 1e-12, 0.99, NULL,
@@ -549,13 +549,16 @@ static duet_status ensure_model(duet_bo *bo, duet_rng *rng, int *refit, duet_err
 {
     size_t count = duet_gp_count(bo->gp);
     *refit = 0;
-    if (bo->fitted && count - bo->fit_count < (size_t)bo->opt.fit_every)
+    /* A GP without a factor (a failed refactorization on observe) also needs a refit. */
+    if (bo->fitted && count - bo->fit_count < (size_t)bo->opt.fit_every && duet_gp_ready(bo->gp))
         return DUET_OK;
     duet_gp_fit_options fo = {(duet_gp_prior)bo->opt.prior, (size_t)bo->opt.restarts,
                               (size_t)bo->opt.fit_iterations};
     duet_status st = duet_gp_fit(bo->gp, &fo, rng, NULL, err);
-    if (st != DUET_OK)
-        return duet_error_prefix(err, "BO refit with %zu observations", count);
+    if (st != DUET_OK) {
+        duet_error_prefix(err, "BO refit with %zu observations", count);
+        return st;
+    }
     bo->fitted = 1;
     bo->fit_count = count;
     *refit = 1;
@@ -635,7 +638,7 @@ duet_status duet_bo_propose(duet_bo *bo, size_t iteration, duet_rng *rng, double
 
     /* Diagnostics at the mixture actually proposed, after floors and dropping. */
     fill_diag(bo, diag, refit);
-    double mean, var;
+    double mean = NAN, var = NAN;
     st = duet_gp_predict(bo->gp, ratios_out, &mean, &var, NULL, NULL, err);
     if (st == DUET_OK)
         st = target_eval(bo, &t, ratios_out, &value, NULL, err);

@@ -92,7 +92,7 @@ void duet_gp_clear(duet_gp *gp);
 
 /*
  * Appends the observation (x[0..dim-1], y). x and y must be finite (DUET_EINVAL otherwise).
- * When the GP holds a factor for its current hyperparameters, the factor gains one row in
+ * When the GP has a factor for its current hyperparameters, the factor gains one row in
  * O(n^2) (a forward solve against the existing factor) instead of a refactorization; the same
  * jitter is kept. Only when the new diagonal entry of the factor would not be positive does
  * the GP refactor from scratch through the jitter ladder, which may return DUET_ENUMERIC.
@@ -113,7 +113,7 @@ void duet_gp_get_hyper(const duet_gp *gp, double *log_hyper);
  */
 duet_status duet_gp_set_hyper(duet_gp *gp, const double *log_hyper, duet_error *err);
 
-/* 1 when the GP holds a Cholesky factor for its current data and hyperparameters. */
+/* 1 when the GP has a Cholesky factor for its current data and hyperparameters. */
 int duet_gp_ready(const duet_gp *gp);
 /* Current signal variance sf2 and noise variance sn2, in standardized output units. */
 double duet_gp_signal_variance(const duet_gp *gp);
@@ -168,7 +168,11 @@ duet_status duet_gp_predict(duet_gp *gp, const double *x, double *mean, double *
 duet_status duet_gp_cache_set(duet_gp *gp, size_t m, const double *c, size_t ldc, duet_error *err);
 duet_status duet_gp_cache_predict(duet_gp *gp, double *mean, double *var, duet_error *err);
 
-/* Bounds of the log hyperparameters used by duet_gp_fit, for the given prior. */
+/*
+ * Bounds of the log hyperparameters used by duet_gp_fit, for the given prior: length-scales in
+ * [1e-3, 1e3] (input units, wide for inputs in [0, 1]), sf2 in [1e-2, 1e2] and sn2 in
+ * [1e-6, 10], or [1e-4, 10] with the BoTorch prior (standardized output units).
+ */
 void duet_gp_hyper_bounds(const duet_gp *gp, duet_gp_prior prior, double *lower, double *upper);
 
 /* Log prior density of log_hyper under `prior` (0 for none), with its gradient if not NULL. */

@@ -5,7 +5,7 @@
  * The bounds of duet_gp_hyper_bounds are enforced by optimizing an unconstrained u with
  *     theta_j = mid_j + half_j * tanh(u_j),
  * so every iterate is strictly inside the box and the fit cannot run away. The optimum is the
- * same as for the bounded problem in theta when it lies inside the box; at a bound the
+ * same as for the bounded problem in theta when it lies inside the box. At a bound the
  * gradient in u vanishes and the fit stops there.
  *
  * Invariant: after duet_gp_fit returns DUET_OK, the GP holds the best hyperparameters found and
@@ -66,7 +66,7 @@ static double u_from_theta(const fit_problem *fp, size_t j, double theta)
 }
 
 /*
- * Negative log posterior at u, and its gradient in u when g is not NULL. GSL often asks for
+ * Negative log posterior at u, and its gradient in u when g is not NULL. GSL often requests
  * the gradient right after the value at the same point; the factor is then reused.
  */
 static double evaluate(fit_problem *fp, const gsl_vector *u, gsl_vector *g)
@@ -195,7 +195,10 @@ duet_status duet_gp_fit(duet_gp *gp, const duet_gp_fit_options *opt, duet_rng *r
     duet_gp_hyper_bounds(gp, opt->prior, fp.lower, fp.upper);
     duet_gp_get_hyper(gp, current);
 
-    /* GSL's default error handler aborts; it is switched off for the duration of the fit. */
+    /*
+     * GSL's default error handler aborts; it is switched off for the duration of the fit.
+     * NOTE: the handler is process-wide, so fits in two threads at once would race on it.
+     */
     gsl_error_handler_t *saved_handler = gsl_set_error_handler_off();
     gsl_multimin_fdfminimizer *minimizer =
         gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, p);

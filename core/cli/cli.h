@@ -41,7 +41,13 @@ int duet_cmd_plot(int argc, char **argv);
 void duet_cmd_plot_help(FILE *out);
 int duet_cmd_help(int argc, char **argv);
 int duet_cmd_bench(int argc, char **argv);
+int duet_cmd_sweep(int argc, char **argv);
+int duet_cmd_table(int argc, char **argv);
+void duet_cmd_table_help(FILE *out);
+void duet_cmd_sweep_help(FILE *out);
 void duet_cmd_bench_help(FILE *out);
 void duet_cmd_help_help(FILE *out);
+int duet_cmd_worker(int argc, char **argv);
+void duet_cmd_worker_help(FILE *out);
 
 #endif

@@ -3,16 +3,18 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "exec/executors.h"
 #include "run/registry.h"
 #include "lua/luaduet.h"
 
 void duet_cmd_help_help(FILE *out)
 {
-    fprintf(out, "usage: duet help [COMMAND | methods | backends | selectors]\n\n"
-                 "Without an argument lists the commands. With a command name prints its usage. "
-                 "With\nmethods, backends or selectors lists every registered one with a "
-                 "one-line description\nand its options (name, meaning and unit, type, "
-                 "default), as written in experiment scripts.\n");
+    fprintf(out,
+            "usage: duet help [COMMAND | methods | backends | selectors | executors]\n\n"
+            "Without an argument lists the commands. With a command name prints its usage. "
+            "With\nmethods, backends, selectors or executors lists every registered one with a "
+            "one-line description\nand its options (name, meaning and unit, type, "
+            "default), as written in experiment scripts.\n");
 }
 
 static void list_methods(void)
@@ -55,13 +57,24 @@ static void list_selectors(void)
     }
 }
 
+static void list_executors(void)
+{
+    printf("Executors (executor = duet.executor.NAME { options }; duet.executor.processes "
+           "builds local),\noverridden by duet run --executor NAME and --jobs N:\n\n");
+    for (size_t i = 0; duet_executor_types[i]; i++) {
+        const duet_executor_type *e = duet_executor_types[i];
+        printf("  %s: %s\n", e->name, e->summary);
+        duet_options_help(e->options, stdout, 6);
+    }
+}
+
 int duet_cmd_help(int argc, char **argv)
 {
     if (argc < 2) {
         printf("Commands:\n");
         for (const duet_command *c = duet_commands; c->name; c++)
             printf("  %-10s %s\n", c->name, c->summary);
-        printf("\nAlso: duet help methods | backends | selectors\n");
+        printf("\nAlso: duet help methods | backends | selectors | executors\n");
         return DUET_EXIT_OK;
     }
     const char *topic = argv[1];
@@ -71,6 +84,8 @@ int duet_cmd_help(int argc, char **argv)
         list_backends();
     else if (strcmp(topic, "selectors") == 0)
         list_selectors();
+    else if (strcmp(topic, "executors") == 0)
+        list_executors();
     else {
         const duet_command *c = duet_command_find(topic);
         if (c == NULL)

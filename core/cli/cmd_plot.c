@@ -11,14 +11,23 @@
 void duet_cmd_plot_help(FILE *out)
 {
     fprintf(out,
-            "usage: duet plot FILE.h5 [FILE.h5...] [--figure best|regret|mixture] [-o FIG.png]\n\n"
+            "usage: duet plot FILE.h5 [FILE.h5...] [--figure NAME] [-o FIG.png]\n\n"
             "Draws a figure with gnuplot and keeps its data table (FIG.dat) and script (FIG.gp)\n"
             "beside it, so it can be restyled and redrawn with `gnuplot FIG.gp`.\n\n"
             "  --figure best     best-so-far feedback per iteration, mean and standard-error band\n"
             "                    over trials, one line per method, one panel per task (default)\n"
-            "  --figure regret   simple regret on a log scale (tasks with a known optimum)\n"
+            "  --figure regret   simple, cumulative and average regret on log scales (tasks\n"
+            "                    with a known optimum, such as the synthetic backend's)\n"
             "  --figure mixture  realized mixture per iteration as stacked bars, one panel per\n"
             "                    task and method (mean over trials)\n"
+            "  --figure ablation final best per method (mean and standard error) and its\n"
+            "                    paired difference to a reference method over common trials\n"
+            "  --figure estimator histogram of every inner sample's feedback per method, with\n"
+            "                    each method's best observed value marked\n"
+            "  --figure kerror   error of the best-of-k estimator against k (backends that\n"
+            "                    know the inner optimum)\n"
+            "  --reference NAME  ablation: the method the differences refer to (default: the\n"
+            "                    first duet_if or duet method)\n"
             "  -o, --output FIG  output image: .png, .svg or .pdf (default: FILE-FIGURE.png)\n"
             "  --task NAME       only this task\n\n"
             "Several files are merged per task name; their methods are labelled with the file "
@@ -31,9 +40,10 @@ int duet_cmd_plot(int argc, char **argv)
         {"figure", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"task", required_argument, NULL, 't'},
+        {"reference", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
-    duet_plot_options po = {DUET_FIGURE_BEST, NULL, NULL, NULL, NULL};
+    duet_plot_options po = {.figure = DUET_FIGURE_BEST};
     const char *figure = "best";
     opterr = 0;
     optind = 1;
@@ -42,15 +52,13 @@ int duet_cmd_plot(int argc, char **argv)
         switch (c) {
         case 'f':
             figure = optarg;
-            if (strcmp(optarg, "best") == 0)
-                po.figure = DUET_FIGURE_BEST;
-            else if (strcmp(optarg, "regret") == 0)
-                po.figure = DUET_FIGURE_REGRET;
-            else if (strcmp(optarg, "mixture") == 0)
-                po.figure = DUET_FIGURE_MIXTURE;
-            else
-                return duet_cli_usage("plot", "--figure '%s' is not best, regret or mixture",
-                                      optarg);
+            if (duet_figure_parse(optarg) < 0)
+                return duet_cli_usage("plot", "--figure '%s' is not one of %s", optarg,
+                                      duet_figure_names);
+            po.figure = (duet_figure)duet_figure_parse(optarg);
+            break;
+        case 'r':
+            po.reference = optarg;
             break;
         case 'o':
             po.output = optarg;

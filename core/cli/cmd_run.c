@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "exec/executors.h"
+#include "results/journal.h"
 #include "run/config.h"
 #include "run/runner.h"
 #include "util/buf.h"
@@ -32,14 +34,33 @@ void duet_cmd_run_help(FILE *out)
             "same script,\n"
             "                        --set options and seed; only missing iterations are "
             "evaluated\n"
+            "  --reuse               resume the results file if it exists (a complete one is "
+            "left as it\n"
+            "                        is), start it otherwise; for scripts that rerun "
+            "experiments\n"
             "  --seed N              replace the script's experiment seed\n"
             "  --data DIR            folder of data and pool files (default: data, or "
             "$DUET_DATA_DIR)\n"
             "  --snapshot-seconds S  minimum seconds between HDF5 snapshots (default 10); the "
             "journal\n"
             "                        FILE.h5.journal records every iteration in between\n"
+            "  --sync WHEN           flush each journal record to the disk: always (default; "
+            "survives a\n"
+            "                        machine crash), second (at most once a second) or never "
+            "(survives a\n"
+            "                        killed process only); never suits fast synthetic runs\n"
             "  --check               load and validate the script, print the resolved "
             "configuration, run nothing\n"
+            "  --executor NAME       inline (one evaluation at a time in this process), fork "
+            "(processes\n"
+            "                        forked from this one, reusing its open backend), local "
+            "(worker\n"
+            "                        programs on job directories) or slurm (job arrays); "
+            "replaces the\n"
+            "                        script's executor\n"
+            "  -j, --jobs N          evaluations at once: processes, or the Slurm array "
+            "throttle\n"
+            "                        (without --executor or a script executor: fork)\n"
             "  -q, --quiet           no progress line\n"
             "  -v, --verbose         debug messages\n\n"
             "Exit status: 0 success, 1 runtime failure or interruption, 2 usage or "
@@ -101,6 +122,51 @@ static duet_status make_parents(const char *path, duet_error *err)
     return DUET_OK;
 }
 
+/*
+ * Builds the executor from the script's `executor` entry and the --executor and --jobs flags
+ * (which take precedence). Leaves *out zeroed for the inline executor.
+ */
+static duet_status make_executor(duet_config *cfg, const char *name, long long jobs,
+                                 const char *out_path, const duet_log *log, duet_executor *out,
+                                 duet_error *err)
+{
+    const duet_executor_type *type = cfg->executor_type;
+    if (name != NULL)
+        type = duet_executor_type_find(name);
+    if (type == NULL && jobs > 0)
+        type = duet_executor_type_find("fork");
+    if (type == NULL || strcmp(type->name, "inline") == 0) {
+        if (jobs > 1)
+            return duet_error_set(err, DUET_EINVAL,
+                                  "--jobs %lld needs a parallel executor: add --executor fork, "
+                                  "local or slurm",
+                                  jobs);
+        return DUET_OK;
+    }
+    duet_executor_options defaults = {0};
+    duet_executor_options *o = cfg->executor_options;
+    duet_status st = DUET_OK;
+    if (type != cfg->executor_type || o == NULL) {
+        o = &defaults;
+        st = duet_executor_options_defaults(type, o, err);
+    }
+    if (st == DUET_OK && jobs > 0)
+        o->jobs = jobs;
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    duet_executor_env env = {
+        .out_path = out_path,
+        .self_path = len > 0 ? self : "duet",
+        .name = cfg->name,
+        .log = log,
+    };
+    if (st == DUET_OK)
+        st = type->create(o, &env, out, err);
+    duet_executor_options_free(&defaults);
+    return st;
+}
+
 static char *join_command_line(int argc, char **argv)
 {
     duet_buf b = {0};
@@ -115,24 +181,35 @@ static char *join_command_line(int argc, char **argv)
 int duet_cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"set", required_argument, NULL, 's'},  {"out", required_argument, NULL, 'o'},
-        {"resume", no_argument, NULL, 'r'},     {"seed", required_argument, NULL, 'S'},
-        {"data", required_argument, NULL, 'd'}, {"snapshot-seconds", required_argument, NULL, 'n'},
-        {"quiet", no_argument, NULL, 'q'},      {"verbose", no_argument, NULL, 'v'},
-        {"check", no_argument, NULL, 'c'},      {NULL, 0, NULL, 0},
+        {"set", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},
+        {"resume", no_argument, NULL, 'r'},
+        {"seed", required_argument, NULL, 'S'},
+        {"data", required_argument, NULL, 'd'},
+        {"snapshot-seconds", required_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"check", no_argument, NULL, 'c'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"executor", required_argument, NULL, 'e'},
+        {"sync", required_argument, NULL, 'y'},
+        {"reuse", no_argument, NULL, 'u'},
+        {NULL, 0, NULL, 0},
     };
     const char **sets = duet_calloc((size_t)argc + 1, sizeof *sets);
     if (sets == NULL)
         return DUET_EXIT_FAILURE;
     size_t n_sets = 0;
     const char *out = NULL, *data_dir = getenv("DUET_DATA_DIR");
-    int resume = 0, quiet = 0, verbose = 0, check = 0;
+    int resume = 0, reuse = 0, quiet = 0, verbose = 0, check = 0, sync = DUET_SYNC_ALWAYS;
     duet_load_options lo = {0};
     double snapshot_seconds = 10.0;
     opterr = 0;
     optind = 1;
     int c, code = DUET_EXIT_OK;
-    while ((c = getopt_long(argc, argv, "o:qv", longopts, NULL)) != -1) {
+    const char *executor_name = NULL;
+    long long jobs = 0;
+    while ((c = getopt_long(argc, argv, "o:qvj:", longopts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 's':
@@ -168,6 +245,21 @@ int duet_cmd_run(int argc, char **argv)
                 goto done;
             }
             break;
+        case 'u':
+            reuse = 1;
+            break;
+        case 'y':
+            if (strcmp(optarg, "always") == 0)
+                sync = DUET_SYNC_ALWAYS;
+            else if (strcmp(optarg, "second") == 0)
+                sync = DUET_SYNC_SECOND;
+            else if (strcmp(optarg, "never") == 0)
+                sync = DUET_SYNC_NEVER;
+            else {
+                code = duet_cli_usage("run", "--sync '%s' is not always, second or never", optarg);
+                goto done;
+            }
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -176,6 +268,22 @@ int duet_cmd_run(int argc, char **argv)
             break;
         case 'c':
             check = 1;
+            break;
+        case 'j':
+            errno = 0;
+            jobs = strtoll(optarg, &end, 10);
+            if (errno || *end || end == optarg || jobs < 1 || jobs > 100000) {
+                code = duet_cli_usage("run", "--jobs '%s' is not an integer in 1..100000", optarg);
+                goto done;
+            }
+            break;
+        case 'e':
+            if (duet_executor_type_find(optarg) == NULL) {
+                code = duet_cli_usage(
+                    "run", "--executor '%s' is not one of inline, fork, local, slurm", optarg);
+                goto done;
+            }
+            executor_name = optarg;
             break;
         default:
             code = duet_cli_usage("run", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -214,6 +322,8 @@ int duet_cmd_run(int argc, char **argv)
         snprintf(default_out, sizeof default_out, "results/%s.h5", cfg->name);
         out = default_out;
     }
+    if (reuse && access(out, F_OK) == 0)
+        resume = 1;
     if (!resume && access(out, F_OK) == 0)
         duet_logf(&log, DUET_LOG_INFO, "replacing %s (use --resume to continue it instead)", out);
     char *command_line = join_command_line(argc, argv);
@@ -233,10 +343,18 @@ int duet_cmd_run(int argc, char **argv)
         .progress_userdata = &ps,
         .interrupted = &interrupted,
         .snapshot_seconds = snapshot_seconds,
+        .sync = sync,
     };
+    duet_executor executor = {0};
     duet_status st = make_parents(out, &err);
     if (st == DUET_OK)
+        st = make_executor(cfg, executor_name, jobs, out, &log, &executor, &err);
+    if (st == DUET_OK && executor.run != NULL)
+        ro.executor = &executor;
+    if (st == DUET_OK)
         st = duet_run(cfg, &ro, &err);
+    if (executor.destroy)
+        executor.destroy(executor.state);
     if (ps.shown)
         fputc('\n', stderr);
     if (st != DUET_OK)

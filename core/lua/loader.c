@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/executors.h"
 #include "lua/luaduet.h"
 #include "run/config.h"
 #include "run/registry.h"
@@ -82,8 +83,8 @@ static const duet_option method_entry_option_table[] = {
     {NULL},
 };
 
-static const char *const experiment_keys[] = {"backend", "tasks",      "methods",
-                                              "budget",  "warm_start", NULL};
+static const char *const experiment_keys[] = {"backend",    "tasks",    "methods", "budget",
+                                              "warm_start", "executor", "sweep",   NULL};
 static const char *const method_entry_keys[] = {"name", "samples", "selector", NULL};
 static const char *const task_entry_keys[] = {"name", NULL};
 static const char *const lua_method_keys[] = {"propose", "observe", "init", "selector",
@@ -210,6 +211,42 @@ static duet_status read_warm_start(lua_State *L, int exp, duet_config *cfg, duet
     if (st == DUET_OK && !lua_isnil(L, idx))
         st = duet_options_from_lua(L, idx, warm_start_option_table, &cfg->warm_start, NULL,
                                    cfg->where, "experiment: warm_start", err);
+    lua_settop(L, idx - 1);
+    return st;
+}
+
+/* Reads the optional `executor` entry: a table built by duet.executor.<type>. */
+static duet_status read_executor(lua_State *L, int exp, duet_config *cfg, duet_error *err)
+{
+    duet_lua_rawfield(L, exp, "executor");
+    int idx = lua_gettop(L);
+    duet_status st = DUET_OK;
+    if (lua_isnil(L, idx))
+        goto done;
+    if ((st = expect_kind(L, idx, "executor", cfg->where, "'executor'",
+                          "duet.executor.<type> { ... }", err)) != DUET_OK)
+        goto done;
+    char where[256];
+    table_where(L, idx, cfg->where, where, sizeof where);
+    const char *type = string_field(L, idx, "_type");
+    cfg->executor_type = type ? duet_executor_type_find(type) : NULL;
+    if (cfg->executor_type == NULL) {
+        st =
+            duet_error_set(err, DUET_EINVAL, "%s: unknown executor '%s'; see `duet help executors`",
+                           where, type ? type : "?");
+        goto done;
+    }
+    cfg->executor_where = duet_strdup(where);
+    cfg->executor_options = duet_calloc(1, sizeof *cfg->executor_options);
+    if (cfg->executor_where == NULL || cfg->executor_options == NULL) {
+        st = duet_error_set(err, DUET_ENOMEM, "out of memory reading the executor");
+        goto done;
+    }
+    char context[64];
+    snprintf(context, sizeof context, "executor %s", cfg->executor_type->name);
+    st = duet_options_from_lua(L, idx, cfg->executor_type->options, cfg->executor_options, NULL,
+                               where, context, err);
+done:
     lua_settop(L, idx - 1);
     return st;
 }
@@ -459,6 +496,175 @@ done:
     return st;
 }
 
+/* ------------------------------------------------------------------ sweep */
+
+/* Converts the scalar at idx to `--set` text (numbers exactly, booleans, strings); NULL if not. */
+static char *value_text(lua_State *L, int idx)
+{
+    duet_buf b = {0};
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx))
+            duet_buf_printf(&b, "%lld", (long long)lua_tointeger(L, idx));
+        else
+            duet_buf_put_double(&b, lua_tonumber(L, idx));
+        break;
+    case LUA_TBOOLEAN:
+        duet_buf_puts(&b, lua_toboolean(L, idx) ? "true" : "false");
+        break;
+    case LUA_TSTRING:
+        duet_buf_puts(&b, lua_tostring(L, idx));
+        break;
+    default:
+        return NULL;
+    }
+    if (b.failed) {
+        duet_buf_free(&b);
+        return NULL;
+    }
+    return b.data ? b.data : duet_strdup("");
+}
+
+static int compare_axes(const void *a, const void *b)
+{
+    return strcmp(((const duet_sweep_axis *)a)->key, ((const duet_sweep_axis *)b)->key);
+}
+
+/* Reads the axes of the table at idx (key -> list of values), sorted by key. */
+static duet_status read_sweep_axes(lua_State *L, int idx, duet_config *cfg, const char *what,
+                                   duet_error *err)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        int value = lua_gettop(L);
+        if (lua_type(L, value - 1) != LUA_TSTRING || lua_type(L, value) != LUA_TTABLE ||
+            lua_rawlen(L, value) == 0) {
+            lua_pop(L, 2);
+            return duet_error_set(err, DUET_EINVAL,
+                                  "%s: sweep.%s must map dotted keys to non-empty lists, as in "
+                                  "[\"budget.samples\"] = { 1, 2, 4 }",
+                                  cfg->where, what);
+        }
+        if (cfg->n_sweep_axes == DUET_MAX_SWEEP_AXES) {
+            lua_pop(L, 2);
+            return duet_error_set(err, DUET_ELIMIT, "%s: sweep.%s has more than %d axes",
+                                  cfg->where, what, DUET_MAX_SWEEP_AXES);
+        }
+        size_t n = (size_t)lua_rawlen(L, value);
+        if (n > DUET_MAX_SWEEP_VALUES) {
+            lua_pop(L, 2);
+            return duet_error_set(err, DUET_ELIMIT, "%s: sweep.%s.%s has more than %d values",
+                                  cfg->where, what, lua_tostring(L, value - 1),
+                                  DUET_MAX_SWEEP_VALUES);
+        }
+        duet_sweep_axis *axis = &cfg->sweep_axes[cfg->n_sweep_axes++];
+        axis->key = duet_strdup(lua_tostring(L, value - 1));
+        axis->values = duet_calloc(n, sizeof *axis->values);
+        if (axis->key == NULL || axis->values == NULL) {
+            lua_pop(L, 2);
+            return duet_error_set(err, DUET_ENOMEM, "out of memory reading the sweep");
+        }
+        for (size_t i = 0; i < n; i++, axis->n_values++) {
+            lua_rawgeti(L, value, (lua_Integer)i + 1);
+            axis->values[i] = value_text(L, -1);
+            lua_pop(L, 1);
+            if (axis->values[i] == NULL) {
+                lua_pop(L, 2);
+                return duet_error_set(err, DUET_EINVAL,
+                                      "%s: sweep.%s.%s: value %zu is not a number, boolean or "
+                                      "string",
+                                      cfg->where, what, axis->key, i + 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    qsort(cfg->sweep_axes, cfg->n_sweep_axes, sizeof *cfg->sweep_axes, compare_axes);
+    return DUET_OK;
+}
+
+static duet_status read_sweep(lua_State *L, int exp, duet_config *cfg, duet_error *err)
+{
+    duet_lua_rawfield(L, exp, "sweep");
+    int idx = lua_gettop(L);
+    duet_status st = DUET_OK;
+    if (lua_isnil(L, idx))
+        goto done;
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        st = duet_error_set(err, DUET_EINVAL,
+                            "%s: experiment: 'sweep' must be a table such as { grid = { "
+                            "[\"budget.samples\"] = { 1, 2 } }, seeds = { 1, 2, 3 } }",
+                            cfg->where);
+        goto done;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        int known = strcmp(k, "grid") == 0 || strcmp(k, "list") == 0 || strcmp(k, "seeds") == 0;
+        lua_pop(L, 1);
+        if (!known) {
+            st = duet_error_set(err, DUET_EINVAL,
+                                "%s: experiment: sweep: unknown key '%s'; known keys are grid, "
+                                "list and seeds",
+                                cfg->where, k);
+            lua_pop(L, 1);
+            goto done;
+        }
+    }
+    cfg->sweep_axes = duet_calloc(DUET_MAX_SWEEP_AXES, sizeof *cfg->sweep_axes);
+    if (cfg->sweep_axes == NULL) {
+        st = duet_error_set(err, DUET_ENOMEM, "out of memory reading the sweep");
+        goto done;
+    }
+    int kinds = 0;
+    for (int list = 0; list < 2 && st == DUET_OK; list++) {
+        duet_lua_rawfield(L, idx, list ? "list" : "grid");
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            kinds++;
+            cfg->sweep_is_list = list;
+            st = read_sweep_axes(L, lua_gettop(L), cfg, list ? "list" : "grid", err);
+        }
+        lua_pop(L, 1);
+    }
+    if (st == DUET_OK && kinds > 1)
+        st = duet_error_set(err, DUET_EINVAL,
+                            "%s: experiment: sweep has both grid and list; use one of them",
+                            cfg->where);
+    for (size_t a = 1; st == DUET_OK && cfg->sweep_is_list && a < cfg->n_sweep_axes; a++)
+        if (cfg->sweep_axes[a].n_values != cfg->sweep_axes[0].n_values)
+            st = duet_error_set(err, DUET_EINVAL,
+                                "%s: experiment: sweep.list axes must have equal lengths (%s has "
+                                "%zu values, %s has %zu)",
+                                cfg->where, cfg->sweep_axes[0].key, cfg->sweep_axes[0].n_values,
+                                cfg->sweep_axes[a].key, cfg->sweep_axes[a].n_values);
+    duet_lua_rawfield(L, idx, "seeds");
+    if (st == DUET_OK && !lua_isnil(L, -1)) {
+        int seeds = lua_gettop(L);
+        size_t n = lua_type(L, seeds) == LUA_TTABLE ? (size_t)lua_rawlen(L, seeds) : 0;
+        if (n == 0 || n > DUET_MAX_SWEEP_VALUES)
+            st = duet_error_set(err, DUET_EINVAL,
+                                "%s: experiment: sweep.seeds must be a list of 1 to %d seeds",
+                                cfg->where, DUET_MAX_SWEEP_VALUES);
+        else if ((cfg->sweep_seeds = duet_calloc(n, sizeof *cfg->sweep_seeds)) == NULL)
+            st = duet_error_set(err, DUET_ENOMEM, "out of memory reading the sweep");
+        for (size_t i = 0; st == DUET_OK && i < n; i++) {
+            lua_rawgeti(L, seeds, (lua_Integer)i + 1);
+            int ok = lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0;
+            cfg->sweep_seeds[i] = ok ? (uint64_t)lua_tointeger(L, -1) : 0;
+            lua_pop(L, 1);
+            if (!ok)
+                st = duet_error_set(err, DUET_EINVAL,
+                                    "%s: experiment: sweep.seeds[%zu] is not a non-negative "
+                                    "integer",
+                                    cfg->where, i + 1);
+            cfg->n_sweep_seeds = i + 1;
+        }
+    }
+    lua_pop(L, 1);
+done:
+    lua_settop(L, idx - 1);
+    return st;
+}
+
 /* ------------------------------------------------------------------ resolved text */
 
 static void format_selector(duet_buf *b, const duet_method_config *m)
@@ -611,6 +817,10 @@ static duet_status read_experiment(lua_State *L, int exp, const duet_load_option
     if ((st = read_tasks(L, exp, cfg, err)) != DUET_OK)
         return st;
     if ((st = read_methods(L, exp, cfg, err)) != DUET_OK)
+        return st;
+    if ((st = read_sweep(L, exp, cfg, err)) != DUET_OK)
+        return st;
+    if ((st = read_executor(L, exp, cfg, err)) != DUET_OK)
         return st;
     if ((st = check_limits(cfg, err)) != DUET_OK)
         return st;
@@ -780,10 +990,21 @@ void duet_config_free(duet_config *cfg)
         duet_free(m->where);
     }
     duet_free(cfg->methods);
+    for (size_t a = 0; a < cfg->n_sweep_axes; a++) {
+        for (size_t v = 0; v < cfg->sweep_axes[a].n_values; v++)
+            duet_free(cfg->sweep_axes[a].values[v]);
+        duet_free(cfg->sweep_axes[a].values);
+        duet_free(cfg->sweep_axes[a].key);
+    }
+    duet_free(cfg->sweep_axes);
+    duet_free(cfg->sweep_seeds);
     if (cfg->backend_options && cfg->backend)
         duet_options_free(cfg->backend->options, cfg->backend_options);
     duet_free(cfg->backend_options);
     duet_free(cfg->backend_where);
+    duet_executor_options_free(cfg->executor_options);
+    duet_free(cfg->executor_options);
+    duet_free(cfg->executor_where);
     duet_free(cfg->name);
     duet_free(cfg->description);
     duet_free(cfg->where);

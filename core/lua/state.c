@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/executors.h"
 #include "lua/luaduet.h"
 #include "run/registry.h"
 #include "util/buf.h"
@@ -279,12 +280,19 @@ static int core_selectors(lua_State *L)
     return 1;
 }
 
+static int core_executors(lua_State *L)
+{
+    PUSH_NAMES(L, duet_executor_types);
+    return 1;
+}
+
 static int open_core(lua_State *L)
 {
     static const luaL_Reg functions[] = {
         {"backends", core_backends},
         {"methods", core_methods},
         {"selectors", core_selectors},
+        {"executors", core_executors},
         {NULL, NULL},
     };
     luaL_newlib(L, functions);

@@ -12,18 +12,26 @@
 #include "util/error.h"
 
 typedef enum duet_figure {
-    DUET_FIGURE_BEST = 0,    /* best-so-far feedback: mean and standard-error band per method */
-    DUET_FIGURE_REGRET = 1,  /* simple regret on a log scale (backends with a known optimum) */
-    DUET_FIGURE_MIXTURE = 2, /* realized mixture per iteration as stacked bars */
+    DUET_FIGURE_BEST = 0,      /* best-so-far feedback: mean and standard-error band per method */
+    DUET_FIGURE_REGRET = 1,    /* simple, cumulative and average regret (known optimum only) */
+    DUET_FIGURE_MIXTURE = 2,   /* realized mixture per iteration as stacked bars */
+    DUET_FIGURE_ABLATION = 3,  /* final best per method and paired difference to a reference */
+    DUET_FIGURE_ESTIMATOR = 4, /* histogram of every inner sample's feedback per method */
+    DUET_FIGURE_KERROR = 5,    /* error of the best-of-k estimator against k */
 } duet_figure;
+
+/* Parses a figure name ("best", "regret", ...); returns -1 for an unknown name. */
+int duet_figure_parse(const char *name);
+/* The names of every figure, separated by '|'. */
+extern const char duet_figure_names[];
 
 typedef struct duet_plot_options {
     duet_figure figure;
-    const char *output; /* FIG.png, FIG.svg or FIG.pdf */
-    const char *task;   /* only this task, or NULL for every task */
-    const char *const
-        *labels;         /* [n_files] label suffix per file when several are merged, or NULL */
-    const char *gnuplot; /* gnuplot program, or NULL for $DUET_GNUPLOT or "gnuplot" */
+    const char *output;        /* FIG.png, FIG.svg or FIG.pdf */
+    const char *task;          /* only this task, or NULL for every task */
+    const char *const *labels; /* [n_files] label per file when several are merged, or NULL */
+    const char *gnuplot;       /* gnuplot program, or NULL for $DUET_GNUPLOT or "gnuplot" */
+    const char *reference;     /* ablation: label of the reference method, or NULL for DUET-IF */
 } duet_plot_options;
 
 /*

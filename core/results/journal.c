@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
@@ -19,7 +20,31 @@ struct duet_journal {
     int fd;
     char *path;
     uint64_t hash;
+    duet_sync sync;
+    struct timespec last_sync;
 };
+
+void duet_journal_set_sync(duet_journal *j, duet_sync sync)
+{
+    j->sync = sync;
+}
+
+/* 1 when the policy asks for a flush now. */
+static int flush_due(duet_journal *j)
+{
+    if (j->sync == DUET_SYNC_ALWAYS)
+        return 1;
+    if (j->sync == DUET_SYNC_NEVER)
+        return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double elapsed = (double)(now.tv_sec - j->last_sync.tv_sec) +
+                     1e-9 * (double)(now.tv_nsec - j->last_sync.tv_nsec);
+    if (elapsed < 1.0)
+        return 0;
+    j->last_sync = now;
+    return 1;
+}
 
 uint32_t duet_crc32(const void *data, size_t len)
 {
@@ -146,7 +171,7 @@ static duet_status append_line(duet_journal *j, duet_buf *b, duet_error *err)
         return st;
     if ((st = write_all(j->fd, b->data, b->len, j->path, err)) != DUET_OK)
         return st;
-    if (fdatasync(j->fd) != 0)
+    if (flush_due(j) && fdatasync(j->fd) != 0)
         return duet_error_set(err, DUET_EIO, "cannot flush the journal %s: %s", j->path,
                               strerror(errno));
     return DUET_OK;
@@ -157,8 +182,9 @@ duet_status duet_journal_iteration(duet_journal *j, size_t task, size_t method, 
                                    duet_error *err)
 {
     duet_buf b = {0};
-    duet_buf_printf(&b, "I %zu %zu %zu %zu %lld %a %a %a", task, method, trial, t,
-                    (long long)tr->best_sample[t], tr->feedback[t], tr->value[t], tr->seconds[t]);
+    duet_buf_printf(&b, "I %zu %zu %zu %zu %lld %a %a %a %a", task, method, trial, t,
+                    (long long)tr->best_sample[t], tr->feedback[t], tr->value[t],
+                    tr->inner_optimum[t], tr->seconds[t]);
     put_doubles(&b, tr->proposed + t * n, n);
     put_doubles(&b, tr->ratios + t * n, n);
     put_int64s(&b, tr->counts + t * n, n);
@@ -371,6 +397,7 @@ static duet_status apply_record(char *line, duet_results *r, size_t *filled, due
     tr->best_sample[t] = b;
     tr->feedback[t] = next_double(&c);
     tr->value[t] = next_double(&c);
+    tr->inner_optimum[t] = next_double(&c);
     tr->seconds[t] = next_double(&c);
     next_doubles(&c, tr->proposed + t * n, n);
     next_doubles(&c, tr->ratios + t * n, n);

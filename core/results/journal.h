@@ -8,7 +8,7 @@
  *
  *     duet-journal 1 <config-hash>
  *     W <task> <method> <trial> <point> <ratios> <feedback> <value> crc=<crc32>
- *     I <task> <method> <trial> <iter> <best-sample> <feedback> <value> <seconds>
+ *     I <task> <method> <trial> <iter> <best-sample> <feedback> <value> <inner-optimum> <seconds>
  *       <proposed> <ratios> <counts> <ess> <samples> <sample-values> <diag> crc=<crc32>
  *
  * Lists are comma-separated; <diag> is "-" or name:len:v1,v2,...;name:len:... . The CRC-32
@@ -31,6 +31,22 @@ uint32_t duet_crc32(const void *data, size_t len);
 
 /* 64-bit FNV-1a of a string, printed as the config hash that ties a journal to its run. */
 uint64_t duet_config_hash(const char *resolved);
+
+/*
+ * How records reach the disk. Every record is written to the file (so a killed process loses
+ * nothing) and then, for DUET_SYNC_ALWAYS, flushed to the device with fdatasync before the run
+ * continues, so an operating-system crash or power loss loses nothing either; DUET_SYNC_SECOND
+ * flushes at most once a second (a machine crash loses at most the last second);
+ * DUET_SYNC_NEVER leaves flushing to the operating system.
+ */
+typedef enum duet_sync {
+    DUET_SYNC_ALWAYS = 0,
+    DUET_SYNC_SECOND = 1,
+    DUET_SYNC_NEVER = 2,
+} duet_sync;
+
+/* Sets the flush policy of an open journal (DUET_SYNC_ALWAYS until changed). */
+void duet_journal_set_sync(duet_journal *j, duet_sync sync);
 
 /* Opens the journal for appending, creating it with its header if absent. */
 duet_status duet_journal_open(const char *path, uint64_t config_hash, duet_journal **out,

@@ -26,6 +26,7 @@ void duet_trial_results_clear(duet_trial_results *tr)
     duet_free(tr->sample_values);
     duet_free(tr->feedback);
     duet_free(tr->value);
+    duet_free(tr->inner_optimum);
     duet_free(tr->best_sample);
     duet_free(tr->best_so_far);
     duet_free(tr->regret);
@@ -62,6 +63,7 @@ duet_status duet_trial_results_alloc(duet_trial_results *tr, size_t T, size_t n,
     tr->sample_values = nan_array(tk);
     tr->feedback = nan_array(T);
     tr->value = nan_array(T);
+    tr->inner_optimum = nan_array(T);
     tr->best_sample = duet_calloc(T ? T : 1, sizeof *tr->best_sample);
     tr->best_so_far = nan_array(T);
     tr->regret = nan_array(T);
@@ -77,9 +79,10 @@ duet_status duet_trial_results_alloc(duet_trial_results *tr, size_t T, size_t n,
     tr->answer_counts = duet_calloc(n ? n : 1, sizeof *tr->answer_counts);
     tr->model_answer = nan_array(n);
     if (!tr->proposed || !tr->ratios || !tr->counts || !tr->ess || !tr->samples ||
-        !tr->sample_values || !tr->feedback || !tr->value || !tr->best_sample || !tr->best_so_far ||
-        !tr->regret || !tr->seconds || !tr->warm_ratios || !tr->warm_feedback || !tr->warm_value ||
-        !tr->answer_items || !tr->answer_counts || !tr->model_answer) {
+        !tr->sample_values || !tr->feedback || !tr->value || !tr->inner_optimum ||
+        !tr->best_sample || !tr->best_so_far || !tr->regret || !tr->seconds || !tr->warm_ratios ||
+        !tr->warm_feedback || !tr->warm_value || !tr->answer_items || !tr->answer_counts ||
+        !tr->model_answer) {
         duet_trial_results_clear(tr);
         return duet_error_set(err, DUET_ENOMEM, "out of memory for the results of a trial");
     }

@@ -40,6 +40,7 @@ typedef struct duet_trial_results {
     double *sample_values;  /* [T x k] noiseless value of every inner sample (NaN if unknown) */
     double *feedback;       /* [T] best of the k samples, in the task's direction */
     double *value;          /* [T] noiseless value of that best sample (NaN if unknown) */
+    double *inner_optimum;  /* [T] best value any subset with the iteration's counts can reach */
     int64_t *best_sample;   /* [T] index in 0..k-1 of the best sample */
     double *best_so_far;    /* [T] best feedback up to and including the iteration */
     double *regret;  /* [T] simple regret |f* - best noiseless value so far| (NaN if unknown) */

@@ -198,6 +198,7 @@ static void write_trial(writer *w, hid_t parent, size_t index, const duet_result
     write_doubles(w, g, "sample_values", T, k, tr->sample_values);
     write_doubles(w, g, "feedback", T, 0, tr->feedback);
     write_doubles(w, g, "value", T, 0, tr->value);
+    write_doubles(w, g, "inner_optimum", T, 0, tr->inner_optimum);
     write_int64s(w, g, "best_sample", T, 0, tr->best_sample);
     write_doubles(w, g, "best_so_far", T, 0, tr->best_so_far);
     write_doubles(w, g, "regret", T, 0, tr->regret);
@@ -752,6 +753,7 @@ static void read_trial(reader *rd, hid_t trials, size_t index, const duet_result
     read_array(rd, g, "sample_values", H5T_FLOAT, H5T_NATIVE_DOUBLE, T, k, tr->sample_values);
     read_array(rd, g, "feedback", H5T_FLOAT, H5T_NATIVE_DOUBLE, T, 0, tr->feedback);
     read_array(rd, g, "value", H5T_FLOAT, H5T_NATIVE_DOUBLE, T, 0, tr->value);
+    read_array(rd, g, "inner_optimum", H5T_FLOAT, H5T_NATIVE_DOUBLE, T, 0, tr->inner_optimum);
     read_array(rd, g, "best_sample", H5T_INTEGER, H5T_NATIVE_INT64, T, 0, tr->best_sample);
     read_array(rd, g, "best_so_far", H5T_FLOAT, H5T_NATIVE_DOUBLE, T, 0, tr->best_so_far);
     read_array(rd, g, "regret", H5T_FLOAT, H5T_NATIVE_DOUBLE, T, 0, tr->regret);

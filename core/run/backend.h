@@ -100,6 +100,44 @@ typedef struct duet_backend_type {
      */
     duet_status (*item_features)(void *state, size_t domain, size_t *dim, double *out,
                                  duet_error *err);
+
+    /*
+     * Optional (NULL when unknown): the best noiseless value that any subset with these
+     * per-domain counts (pool positions, summing to the budget) can reach, the inner optimum
+     * y*_r of the DUET paper's analysis. The runner records it per iteration, so the error of
+     * the best-of-k estimator can be measured.
+     */
+    duet_status (*best_at_counts)(void *state, void *task, const uint64_t *counts, double *out,
+                                  duet_error *err);
+
+    /*
+     * Optional proxy training, for task-agnostic mixing methods (DoReMi, online data mixing,
+     * Aioli) that react to per-domain losses: a small model trained step by step on a task's
+     * training pool, never on its evaluation data. A backend provides all five functions or sets
+     * all five to NULL. Losses are arrays of n_pool entries in pool order (as in task_info), in
+     * the backend's training-loss unit (e.g. nats per character), smaller meaning better.
+     * Proxies of one task share the task's data and need not support concurrent calls.
+     *
+     * proxy_open starts a fresh proxy of the task; `seed` drives the proxy's own randomness,
+     * such as a random initialization.
+     */
+    duet_status (*proxy_open)(void *state, void *task, uint64_t seed, void **proxy,
+                              duet_error *err);
+    /*
+     * Draws one minibatch from every pool domain's training split. The draw depends on the key
+     * `batch` alone, so equal keys give equal minibatches on every proxy of the task. Writes each
+     * domain's mean loss on its minibatch at the current parameters to losses, then takes one
+     * optimizer step on sum_i weights[i] * loss_i. weights has n_pool non-negative entries, or
+     * is NULL to measure the losses without training.
+     */
+    duet_status (*proxy_step)(void *state, void *proxy, const double *weights, uint64_t batch,
+                              double *losses, duet_error *err);
+    /* Writes each pool domain's mean loss on its held-out split to losses. */
+    duet_status (*proxy_heldout)(void *state, void *proxy, double *losses, duet_error *err);
+    /* Makes an independent copy of the proxy: parameters and optimizer state. */
+    duet_status (*proxy_clone)(void *state, void *proxy, void **copy, duet_error *err);
+    /* Frees the proxy; NULL is a no-op. */
+    void (*proxy_close)(void *state, void *proxy);
 } duet_backend_type;
 
 #endif

@@ -60,6 +60,17 @@ typedef struct duet_method_config {
     int lua_ref;     /* registry reference of a Lua-defined method table, or -1 */
 } duet_method_config;
 
+/* One axis of a sweep declared in the script: a dotted key and its values as `--set` text. */
+typedef struct duet_sweep_axis {
+    char *key;
+    size_t n_values;
+    char **values;
+} duet_sweep_axis;
+
+/* Upper bounds on a declared sweep. */
+#define DUET_MAX_SWEEP_AXES   16
+#define DUET_MAX_SWEEP_VALUES 1024
+
 typedef struct duet_config {
     char *name;
     char *description;
@@ -79,6 +90,17 @@ typedef struct duet_config {
     int64_t samples;    /* default k */
     int64_t trials;
     duet_warm_start warm_start;
+    /* A sweep declared with `sweep = { grid = {...} | list = {...}, seeds = {...} }`. */
+    int sweep_is_list; /* 1: axes advance together (zip); 0: cartesian grid */
+    size_t n_sweep_axes;
+    duet_sweep_axis *sweep_axes;
+    size_t n_sweep_seeds;
+    uint64_t *sweep_seeds;
+    /* `executor = duet.executor.<type> { ... }`, or NULL type when the script has none. Not
+     * part of `resolved`: a run may be resumed with another executor. */
+    const struct duet_executor_type *executor_type;
+    struct duet_executor_options *executor_options;
+    char *executor_where;
     char *resolved;      /* the resolved configuration as Lua source text */
     struct lua_State *L; /* kept open for Lua-defined methods; owned */
 } duet_config;

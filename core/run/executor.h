@@ -7,6 +7,7 @@
 #ifndef DUET_EXECUTOR_H
 #define DUET_EXECUTOR_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,17 +21,28 @@ typedef struct duet_eval_job {
     const duet_subset *subset;      /* the training subset (pool positions of that task) */
     uint64_t seed;                  /* seed of the evaluation's randomness */
     duet_eval_result result;        /* filled by the executor */
+    char label[160];                /* "task T, method M, trial i, iteration t, sample j" */
     duet_status status;             /* DUET_OK, or the failure of this evaluation */
     char error[DUET_ERROR_MSG_MAX]; /* message when status is not DUET_OK */
 } duet_eval_job;
 
-/* What an executor may use to evaluate: the open backend and its open tasks. */
+struct duet_config;
+
+/*
+ * What an executor may use to evaluate: the open backend and its open tasks, and for executors
+ * that evaluate in other processes, what those need to reopen them.
+ */
 typedef struct duet_exec_context {
     const duet_backend_type *backend_type;
     void *backend;
     void *const *tasks; /* [n_tasks] task handles */
     size_t n_tasks;
     const duet_log *log;
+    const struct duet_config *cfg;          /* backend and task options, budget, seed */
+    const duet_backend_env *env;            /* the environment the backend was opened with */
+    const char *const *const *domain_names; /* [n_tasks][n_pool] names of each task's pool */
+    const uint64_t *const *domain_sizes;    /* [n_tasks][n_pool] */
+    volatile sig_atomic_t *interrupted;     /* set by a signal handler; NULL when unused */
 } duet_exec_context;
 
 typedef struct duet_executor {

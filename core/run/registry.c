@@ -7,28 +7,50 @@
 #include <string.h>
 
 #include "backends/embedded.h"
+#include "backends/llm.h"
 #include "backends/synthetic.h"
 #include "baselines.h"
 #include "methods/methods.h"
 #include "selectors/selectors.h"
 #include "selectors/uniform.h"
 
+/* One entry per line, so that adding a component is one added line. */
+/* clang-format off */
 const duet_backend_type *const duet_backends[] = {
     &duet_backend_synthetic,
     &duet_backend_embedded,
+    &duet_backend_llm,
     NULL,
 };
 
 const duet_method_type *const duet_methods[] = {
-    &duet_method_duet,    &duet_method_duet_if,       &duet_method_duet_ur,
-    &duet_method_duet_rh, &duet_method_duet_less,     &duet_method_duet_logdet,
-    &duet_method_uniform, &duet_method_random_search, NULL,
+    &duet_method_duet,
+    &duet_method_duet_if,
+    &duet_method_duet_ur,
+    &duet_method_duet_rh,
+    &duet_method_duet_less,
+    &duet_method_duet_logdet,
+    &duet_method_uniform,
+    &duet_method_random_search,
+    &duet_method_fixed,
+    &duet_method_select_influence,
+    &duet_method_select_less,
+    &duet_method_doremi,
+    &duet_method_online_mixing,
+    &duet_method_aioli,
+    &duet_method_regmix,
+    NULL,
 };
 
 const duet_selector_type *const duet_selectors[] = {
-    &duet_selector_uniform, &duet_selector_influence, &duet_selector_remove_harmful,
-    &duet_selector_less,    &duet_selector_logdet,    NULL,
+    &duet_selector_uniform,
+    &duet_selector_influence,
+    &duet_selector_remove_harmful,
+    &duet_selector_less,
+    &duet_selector_logdet,
+    NULL,
 };
+/* clang-format on */
 
 /* Methods registered at run time by programs that embed the library (see registry.h). */
 #define EXTRA_METHODS_MAX 64

@@ -489,6 +489,9 @@ static duet_status prepare(runner *rn, trial_run *tr, duet_eval_job *jobs, size_
             return st;
         jobs[0] = (duet_eval_job){.task = tr->ti, .subset = &tr->subsets[0]};
         jobs[0].seed = duet_seed_index(duet_seed_label(tr->seed_shared, "warm_eval"), tr->next);
+        snprintf(jobs[0].label, sizeof jobs[0].label,
+                 "task %s, method %s, trial %zu, warm-start point %zu", rn->cfg->tasks[tr->ti].name,
+                 tr->mc->label, tr->trial, tr->next + 1);
         *count = 1;
         return DUET_OK;
     }
@@ -505,6 +508,9 @@ static duet_status prepare(runner *rn, trial_run *tr, duet_eval_job *jobs, size_
         jobs[j] = (duet_eval_job){.task = tr->ti, .subset = &tr->subsets[j]};
         jobs[j].seed =
             duet_seed_index(duet_seed_index(duet_seed_label(tr->seed_shared, "eval"), t), j);
+        snprintf(jobs[j].label, sizeof jobs[j].label,
+                 "task %s, method %s, trial %zu, iteration %zu, sample %zu",
+                 rn->cfg->tasks[tr->ti].name, tr->mc->label, tr->trial, t + 1, j + 1);
     }
     *count = tr->k;
     return DUET_OK;
@@ -514,6 +520,8 @@ static duet_status prepare(runner *rn, trial_run *tr, duet_eval_job *jobs, size_
 static duet_status observe_warm(runner *rn, trial_run *tr, size_t p)
 {
     const duet_trial_results *r = tr->tr;
+    if (isnan(r->warm_feedback[p]))
+        return DUET_OK; /* a skipped evaluation (on_failure = "skip") is not observed */
     double u = utility(&tr->task->info, r->warm_feedback[p]);
     duet_observation obs = {
         .iteration = p,
@@ -530,15 +538,23 @@ static duet_status observe_warm(runner *rn, trial_run *tr, size_t p)
 static duet_status observe_iteration(runner *rn, trial_run *tr, size_t t)
 {
     const duet_trial_results *r = tr->tr;
+    /*
+     * Samples skipped after failed evaluations (on_failure = "skip") are recorded as NaN; the
+     * method sees only the evaluated ones, and nothing when none was evaluated.
+     */
     double utilities[DUET_MAX_SAMPLES];
+    size_t evaluated = 0;
     for (size_t j = 0; j < tr->k; j++)
-        utilities[j] = utility(&tr->task->info, r->samples[t * tr->k + j]);
+        if (!isnan(r->samples[t * tr->k + j]))
+            utilities[evaluated++] = utility(&tr->task->info, r->samples[t * tr->k + j]);
+    if (evaluated == 0)
+        return DUET_OK;
     duet_observation obs = {
         .iteration = t,
         .warm_start = 0,
         .ratios = r->ratios + t * tr->n,
         .utility = utility(&tr->task->info, r->feedback[t]),
-        .k = tr->k,
+        .k = evaluated,
         .sample_utilities = utilities,
     };
     if (better(&tr->task->info, r->feedback[t], tr->best_feedback)) {
@@ -596,6 +612,12 @@ static duet_status consume(runner *rn, trial_run *tr, const duet_eval_job *jobs)
     memcpy(r->ess + t * n, tr->ess + best * n, n * sizeof *tr->ess);
     r->feedback[t] = jobs[best].result.feedback;
     r->value[t] = jobs[best].result.value;
+    if (rn->cfg->backend->best_at_counts) {
+        duet_status bst = rn->cfg->backend->best_at_counts(
+            rn->backend, tr->task->handle, tr->counts, &r->inner_optimum[t], rn->err);
+        if (bst != DUET_OK)
+            return bst;
+    }
     r->best_sample[t] = (int64_t)best;
     r->seconds[t] = now_seconds() - tr->started;
     tr->started = now_seconds();
@@ -740,14 +762,21 @@ static duet_status run_trials(runner *rn)
     duet_eval_job *jobs = duet_calloc(max_jobs, sizeof *jobs);
     size_t *job_count = duet_calloc(slots, sizeof *job_count);
     void **task_handles = duet_calloc(rn->n_tasks, sizeof *task_handles);
+    const char *const **task_names = duet_calloc(rn->n_tasks, sizeof *task_names);
+    const uint64_t **task_sizes = duet_calloc(rn->n_tasks, sizeof *task_sizes);
     duet_status st = DUET_OK;
-    if (!active || !jobs || !job_count || !task_handles) {
+    if (!active || !jobs || !job_count || !task_handles || !task_names || !task_sizes) {
         st = duet_error_set(rn->err, DUET_ENOMEM, "out of memory for the run loop");
         goto done;
     }
-    for (size_t t = 0; t < rn->n_tasks; t++)
+    for (size_t t = 0; t < rn->n_tasks; t++) {
         task_handles[t] = rn->tasks[t].handle;
-    duet_exec_context ctx = {cfg->backend, rn->backend, task_handles, rn->n_tasks, rn->opt->log};
+        task_names[t] = rn->tasks[t].domain_names;
+        task_sizes[t] = rn->tasks[t].domain_sizes;
+    }
+    duet_exec_context ctx = {
+        cfg->backend, rn->backend, task_handles, rn->n_tasks, rn->opt->log,
+        cfg,          &rn->env,    task_names,   task_sizes,  rn->opt->interrupted};
 
     size_t next = 0; /* next (task, method, trial) index to start, trial varying fastest */
     for (;;) {
@@ -828,6 +857,8 @@ done:
     duet_free(jobs);
     duet_free(job_count);
     duet_free(task_handles);
+    duet_free(task_names);
+    duet_free(task_sizes);
     return st;
 }
 
@@ -884,6 +915,7 @@ duet_status duet_run(const duet_config *cfg, const duet_run_options *opt, duet_e
     }
     if ((st = duet_journal_open(rn.journal_path, rn.config_hash, &rn.journal, err)) != DUET_OK)
         goto done;
+    duet_journal_set_sync(rn.journal, (duet_sync)opt->sync);
     rn.evaluations_total = (size_t)duet_config_evaluations(cfg);
     count_done(&rn);
     /* The first snapshot makes the file exist (and readable by duet info) from the start. */

@@ -50,6 +50,7 @@ typedef struct duet_run_options {
     volatile sig_atomic_t *interrupted; /* set by a signal handler to stop after the batch */
     double snapshot_seconds; /* minimum interval between HDF5 snapshots; <= 0: every iteration */
     duet_executor *executor; /* NULL: the inline executor */
+    int sync;                /* duet_sync policy of the journal (core/results/journal.h) */
 } duet_run_options;
 
 /* Runs (or resumes) the experiment and writes its results file. */

@@ -22,7 +22,7 @@ is_format() {
     pdf) head -c 5 "$1" | grep -q '%PDF-' ;;
   esac
 }
-for figure in best regret mixture; do
+for figure in best regret mixture ablation estimator kerror; do
   for ext in png svg pdf; do
     out="fig-$figure.$ext"
     if ! "$DUET_BIN" plot p.h5 --figure "$figure" -o "$out" 2>err.txt; then

@@ -131,7 +131,7 @@ static void proposals_stay_on_simplex(void **state)
 {
     (void)state;
     for (size_t n = 2; n <= 20; n++)
-        for (uint64_t seed = 0; seed < 3; seed++) {
+        for (uint64_t seed = 0; seed < 6; seed++) {
             duet_bo_options o;
             fill_defaults(&o);
             o.candidates = 256;
@@ -140,9 +140,9 @@ static void proposals_stay_on_simplex(void **state)
             o.beta = (int)(seed % 3);
             o.kernel = (int)(n % 2);
             o.features = 128;
-            if (seed == 1)
+            if (seed % 3 == 1)
                 o.min_share = 0.5 / (double)n;
-            if (seed == 2)
+            if (seed % 3 == 2)
                 o.drop_below = 0.05;
             duet_bo *bo = duet_bo_new(n, &o, NULL);
             assert_non_null(bo);

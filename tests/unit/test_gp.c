@@ -357,7 +357,8 @@ static void matches_scikit_learn(void **state)
         if (!run_sklearn(path, &lml, mean, sd, m)) {
             unlink(path);
             rmdir(dir);
-            skip(); /* /usr/bin/python3 with scikit-learn is not installed */
+            print_message("skipped: /usr/bin/python3 with scikit-learn is not installed\n");
+            skip();
         }
         duet_gp *gp = make_gp((duet_gp_kernel)kernel, d, n, x, y, lh);
         assert_close(duet_gp_log_marginal(gp), lml, 1e-8, 1e-8);

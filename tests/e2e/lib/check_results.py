@@ -106,6 +106,12 @@ def main():
                             check(-1e-12 <= part <= quality + 1e-12,
                                   where + ": quality part of iteration %d is %.3g" % (t, part))
                     check(np.all(tr["ess"][()] > 0), where + ": effective sample sizes")
+                    inner = tr["inner_optimum"][()]
+                    if known:
+                        check(np.all(sign * (inner - value) >= -1e-12),
+                              where + ": no sample beats the inner optimum of its counts")
+                        check(np.all(sign * (optimum - inner) >= -1e-12),
+                              where + ": no inner optimum beats the task optimum")
                     answer = tr["answer"]
                     acounts = answer["counts"][()]
                     items = answer["items"][()]
