@@ -55,7 +55,8 @@ int duet_lua_rawfield(lua_State *L, int idx, const char *key);
 /*
  * lua_pcall with a message handler; on error stores "file:line: message" in err (the traceback
  * is kept after a blank line when DUET_LUA_TRACEBACK is set in the environment) and returns
- * DUET_EINVAL, or DUET_ENOMEM when Lua ran out of memory or hit its memory cap.
+ * DUET_EINVAL, DUET_ENOMEM when an allocation failed, or DUET_ELIMIT when the call went past
+ * the state's memory cap or used up its instructions by allocating.
  */
 duet_status duet_lua_pcall(lua_State *L, int nargs, int nresults, duet_error *err);
 
