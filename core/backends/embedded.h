@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "data/pool.h"
+#include "influence/factory.h"
 #include "run/backend.h"
 #include "util/options.h"
 
@@ -45,5 +47,43 @@ typedef struct duet_embedded_task_options {
 
 /* Fills o with the defaults of the option table (pool "main9"); o->pool is a static string. */
 void duet_embedded_default_options(duet_embedded_options *o);
+
+/* The model that scores a pool's domains for influence and LESS, and its hyperparameters. */
+typedef struct duet_embedded_scoring {
+    int model;          /* DUET_EMBEDDED_LM (character model) or DUET_EMBEDDED_POS (tagger) */
+    size_t buckets;     /* character model */
+    unsigned orders;    /* character model */
+    size_t max_chars;   /* character model */
+    double l2;          /* character model */
+    size_t pos_buckets; /* tagger */
+    double pos_l2;      /* tagger */
+} duet_embedded_scoring;
+
+/*
+ * Gradient-norm tolerance to which the scoring models are trained. The losses are summed over a
+ * record's characters, so gradients are large (norm about 1e2 at zero) and 1e-4 is a relative
+ * reduction of about 1e-6; tighter tolerances cost many more L-BFGS iterations.
+ */
+#define DUET_EMBEDDED_SCORING_TRAIN_TOL 1e-4
+
+/* Copies the model hyperparameters of backend options o into *out for `model`. */
+void duet_embedded_scoring_from_options(const duet_embedded_options *o, int model,
+                                        duet_embedded_scoring *out);
+
+/*
+ * Makes factory state of duet_influence_factory_charlm or _postag (either one, the config picks
+ * the model) over a pool already in memory, which it borrows: pool must outlive *state, which
+ * the factory's close frees. duet_influence_request.pool_state takes it.
+ */
+duet_status duet_embedded_scoring_attach(duet_pool *pool, const duet_embedded_scoring *config,
+                                         void **state, duet_error *err);
+
+/*
+ * `duet influence --model charlm|postag`: the character model or the tagger with the backend's
+ * default hyperparameters, over each domain's training split and held-out split. The tagger
+ * rejects untagged domains.
+ */
+extern const duet_influence_model_factory duet_influence_factory_charlm;
+extern const duet_influence_model_factory duet_influence_factory_postag;
 
 #endif

@@ -42,7 +42,8 @@ static void print_bench_usage(FILE *out)
             "  --features N          generated pool: features per item (default 32)\n"
             "  --classes N           generated pool: classes (default 8)\n"
             "  --l2 X                generated pool: L2 strength of the objective (default 1e-3)\n"
-            "  --train-tol X         gradient-norm tolerance of training (default 1e-8)\n"
+            "  --train-tol X         gradient-norm tolerance of training; 0 (default) takes the\n"
+            "                        model's: 1e-8 for logreg, 1e-4 for charlm and postag\n"
             "  -h, --help            print this help\n",
             duet_influence_factories[0]->name);
 }
@@ -72,7 +73,7 @@ static int parse_bench_args(int argc, char **argv, bench_args *a)
                       32,
                       8,
                       1e-3,
-                      1e-8,
+                      0,
                       0};
     static const char *const counts[] = {"--domains", "--items", "--heldout", "--features",
                                          "--classes"};
@@ -182,8 +183,9 @@ int duet_cmd_bench_influence(int argc, char **argv)
     }
     duet_bench_influence_result result;
     if (st == DUET_OK)
-        st = duet_bench_influence(a.pool ? a.pool : generated, factory, est, a.train_tol, &result,
-                                  &err);
+        st = duet_bench_influence(a.pool ? a.pool : generated, factory, est,
+                                  a.train_tol > 0 ? a.train_tol : factory->default_train_tol,
+                                  &result, &err);
     if (generated[0] != '\0')
         remove(generated);
     if (st != DUET_OK) {

@@ -27,7 +27,7 @@ typedef struct influence_args {
     size_t n_sets;
     const char *domains[MAX_LIST];
     size_t n_domains;
-    double train_tol;
+    double train_tol; /* 0 until --train-tol is given: the factory's default applies */
     unsigned long long seed;
     int quiet, help;
 } influence_args;
@@ -49,7 +49,8 @@ static void print_usage(FILE *out)
             "  --set NAME=VALUE      estimator option; repeatable\n"
             "  --domain NAME         score only this domain; repeatable (default: all)\n"
             "  --model NAME          model factory (default %s)\n"
-            "  --train-tol X         gradient-norm tolerance of training (default 1e-8)\n"
+            "  --train-tol X         gradient-norm tolerance of training (default: the model's,\n"
+            "                        1e-8 for logreg, 1e-4 for charlm and postag)\n"
             "  --seed N              seed of the training streams (default 0)\n"
             "  -q, --quiet           print errors only\n"
             "  -h, --help            print this help\n"
@@ -142,8 +143,11 @@ static int parse_option(int argc, char **argv, int *i, influence_args *a)
         return v ? add_to_list(a->domains, &a->n_domains, v, "--domain")
                  : usage_error("%s", "--domain needs a name");
     } else if (take_value(argc, argv, i, "--train-tol", &v)) {
-        return v ? parse_number_option(v, "--train-tol", &a->train_tol)
-                 : usage_error("%s", "--train-tol needs a number");
+        if (v == NULL)
+            return usage_error("%s", "--train-tol needs a number");
+        if (parse_number_option(v, "--train-tol", &a->train_tol) != 0)
+            return 2;
+        return a->train_tol > 0 ? 0 : usage_error("%s", "--train-tol must be positive");
     } else if (take_value(argc, argv, i, "--seed", &v)) {
         char *end = NULL;
         a->seed = v ? strtoull(v, &end, 10) : 0;
@@ -166,7 +170,7 @@ static int parse_args(int argc, char **argv, influence_args *a)
     a->estimator = "cg";
     a->kind = "influence";
     a->model = duet_influence_factories[0]->name;
-    a->train_tol = 1e-8;
+    a->train_tol = 0;
     for (int i = 1; i < argc; i++) {
         int rc = parse_option(argc, argv, &i, a);
         if (rc != 0 || a->help)
@@ -176,8 +180,6 @@ static int parse_args(int argc, char **argv, influence_args *a)
         return usage_error("%s", "missing the pool file");
     if (a->output == NULL)
         return usage_error("%s", "missing -o SCORES.h5");
-    if (!(a->train_tol > 0))
-        return usage_error("%s", "--train-tol must be positive");
     return 0;
 }
 
@@ -234,7 +236,7 @@ int duet_cmd_influence(int argc, char **argv)
             .kind = a.kind,
             .estimator = est,
             .settings = &settings,
-            .train_tol = a.train_tol,
+            .train_tol = a.train_tol > 0 ? a.train_tol : factory->default_train_tol,
             .seed = a.seed,
             .domains = a.n_domains ? a.domains : NULL,
             .n_domains = a.n_domains,

@@ -30,6 +30,8 @@ typedef struct duet_influence_domain {
 typedef struct duet_influence_model_factory {
     const char *name;    /* value of --model */
     const char *summary; /* one line for --help */
+    /* Gradient-norm tolerance of training that `duet influence` uses unless told otherwise. */
+    double default_train_tol;
     /* Opens the pool file at path; *state is freed by close (which accepts NULL). */
     duet_status (*open)(const char *pool_path, void **state, duet_error *err);
     void (*close)(void *state);

@@ -176,8 +176,9 @@ duet_status duet_influence_run(const duet_influence_request *req, duet_scores_ou
     if (st != DUET_OK)
         return st;
     duet_hash_hex(pool_hash, meta.pool_hash);
-    void *pool = NULL;
-    st = req->factory->open(req->pool_path, &pool, err);
+    void *pool = req->pool_state;
+    if (pool == NULL)
+        st = req->factory->open(req->pool_path, &pool, err);
     if (st != DUET_OK)
         return st;
     snprintf(meta.model, sizeof meta.model, "%s", req->factory->model_settings(pool));
@@ -192,6 +193,7 @@ duet_status duet_influence_run(const duet_influence_request *req, duet_scores_ou
         if (st == DUET_OK && outcomes != NULL && k < capacity)
             outcomes[k] = outcome;
     }
-    req->factory->close(pool);
+    if (req->pool_state == NULL)
+        req->factory->close(pool);
     return st;
 }
