@@ -7,6 +7,7 @@
  * results.
  */
 #include "backends/embedded.h"
+#include "backends/embedded_internal.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -50,6 +51,22 @@ static const duet_option embedded_option_table[] = {
      NULL,
      "accuracy metrics: 0 scores the most probable prediction, > 0 samples predictions at "
      "this temperature"},
+    {"scores", DUET_OPT_STRING, offsetof(duet_embedded_options, scores), "", 0, 0, NULL,
+     "item scores file, cached across runs; empty means <pool>.scores.h5 beside the pool file "
+     "(relative paths resolve against the pool file's folder)"},
+    {"scores_model", DUET_OPT_ENUM, offsetof(duet_embedded_options, scores_model), "lm", 0, 0,
+     "lm|pos",
+     "model behind influence and less item scores: the character model (every domain) or the "
+     "tagger (tagged domains only)"},
+    {"estimator", DUET_OPT_STRING, offsetof(duet_embedded_options, estimator), "cg", 0, 0, NULL,
+     "influence estimator of item scores: exact, cg, lissa, identity or datainf"},
+    {"estimator_set", DUET_OPT_STRINGS, offsetof(duet_embedded_options, estimator_set), "", 0, 64,
+     NULL, "estimator settings as \"name=value\" strings, e.g. {\"tol=1e-6\"}"},
+    {"scores_train_tol", DUET_OPT_DOUBLE, offsetof(duet_embedded_options, scores_train_tol),
+     "0.0001", 1e-12, 1e6, NULL,
+     "gradient norm to which the scoring model is trained before influence or less scores"},
+    {"feature_dim", DUET_OPT_INT, offsetof(duet_embedded_options, feature_dim), "32", 1, 1024, NULL,
+     "item_features (logdet selector): dimension of the projected character n-gram vector"},
     {NULL},
 };
 
@@ -87,14 +104,12 @@ void duet_embedded_default_options(duet_embedded_options *o)
     o->tol = 1e-4;
     o->eval_size = 500;
     o->temperature = 0.0;
+    o->scores = (char *)"";
+    o->scores_model = DUET_EMBEDDED_LM;
+    o->estimator = (char *)"cg";
+    o->scores_train_tol = DUET_EMBEDDED_SCORING_TRAIN_TOL;
+    o->feature_dim = 32;
 }
-
-typedef struct embedded_state {
-    duet_embedded_options opt; /* pool points to pool_path */
-    char *pool_path;           /* resolved path (owned) */
-    duet_pool *pool;
-    const duet_log *log;
-} embedded_state;
 
 typedef struct embedded_task {
     char *name;
@@ -161,6 +176,7 @@ static void embedded_close(void *state)
     embedded_state *s = state;
     if (s == NULL)
         return;
+    duet_embedded_items_close(s);
     duet_pool_free(s->pool);
     duet_free(s->pool_path);
     duet_free(s);
@@ -179,6 +195,8 @@ static duet_status embedded_open(const void *options, const duet_backend_env *en
     duet_status status = resolve_pool(o->pool ? o->pool : "main9", env, &s->pool_path, err);
     if (status == DUET_OK)
         status = duet_pool_open(s->pool_path, &s->pool, err);
+    if (status == DUET_OK)
+        status = duet_embedded_items_open(s, o, err);
     if (status != DUET_OK) {
         embedded_close(s);
         return status;
@@ -507,5 +525,6 @@ const duet_backend_type duet_backend_embedded = {
     .task_open = embedded_task_open,
     .task_close = embedded_task_close,
     .evaluate = embedded_evaluate,
-    .item_scores = NULL,
+    .item_scores = duet_embedded_item_scores,
+    .item_features = duet_embedded_item_features,
 };

@@ -30,6 +30,13 @@ typedef struct duet_embedded_options {
     double tol;           /* training stops earlier when the gradient norm is below this */
     int64_t eval_size;    /* evaluation records drawn per domain and evaluation */
     double temperature;   /* 0: argmax predictions; > 0: sampled at this temperature */
+    /* Item scores and features (selectors): */
+    char *scores;               /* scores file; "" means "<pool>.scores.h5" beside the pool */
+    int scores_model;           /* DUET_EMBEDDED_LM or DUET_EMBEDDED_POS: the scoring model */
+    char *estimator;            /* influence estimator name, "cg" by default */
+    duet_strings estimator_set; /* "name=value" settings of the estimator */
+    double scores_train_tol;    /* gradient-norm tolerance of the scoring model's training */
+    int64_t feature_dim;        /* item_features: dimension of each item's feature vector */
 } duet_embedded_options;
 
 enum { DUET_EMBEDDED_LM = 0, DUET_EMBEDDED_POS = 1 };

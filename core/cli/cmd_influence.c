@@ -2,6 +2,8 @@
  * `duet influence POOL.h5 -o SCORES.h5 [options]`: computes per-item scores of every domain
  * of a pool (or the named ones) and caches them in an HDF5 scores file. A rerun reuses scores
  * whose cache key still matches and recomputes stale ones, and prints which it did per domain.
+ * The run holds the scores file's lock (duet_scores_lock), so it never overlaps a backend or
+ * another run computing into the same file.
  *
  * Invariant: arguments are fully parsed and checked before any file is touched, and every
  * failure prints one "duet influence: ..." line on stderr.
@@ -16,6 +18,7 @@
 #include "influence/factory.h"
 #include "influence/influence.h"
 #include "influence/run.h"
+#include "influence/scores_file.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -242,7 +245,11 @@ int duet_cmd_influence(int argc, char **argv)
             .n_domains = a.n_domains,
             .log = &log,
         };
-        st = duet_influence_run(&req, NULL, 0, &err);
+        duet_scores_lock lock;
+        st = duet_scores_lock_acquire(a.output, &lock, &log, &err);
+        if (st == DUET_OK)
+            st = duet_influence_run(&req, NULL, 0, &err);
+        duet_scores_lock_release(&lock);
     }
     if (st != DUET_OK) {
         fprintf(stderr, "duet influence: %s\n", err.msg);
