@@ -85,7 +85,8 @@ duet_status duet_scores_write(const char *path, const char *kind, const char *do
  * would let two processes lock different files). Readers and writers that may run at the same
  * time as other processes (backends computing scores on first use, `duet influence`) hold it
  * around their probe, compute, write and read, so a second process waits for the first and
- * then finds the scores cached.
+ * then finds the scores cached. The lock belongs to the open file description, so a child forked
+ * while it is held shares it until the child closes fd.
  */
 typedef struct duet_scores_lock {
     int fd; /* -1 when not held */
