@@ -65,6 +65,8 @@ static const duet_option embedded_option_table[] = {
     {"scores_train_tol", DUET_OPT_DOUBLE, offsetof(duet_embedded_options, scores_train_tol),
      "0.0001", 1e-12, 1e6, NULL,
      "gradient norm to which the scoring model is trained before influence or less scores"},
+    {"scores_threads", DUET_OPT_INT, offsetof(duet_embedded_options, scores_threads), "0", 0, 64,
+     NULL, "domains whose scores are computed at once, on threads; 0 means one per online CPU"},
     {"feature_dim", DUET_OPT_INT, offsetof(duet_embedded_options, feature_dim), "32", 1, 1024, NULL,
      "item_features (logdet selector): dimension of the projected character n-gram vector"},
     {NULL},
@@ -108,6 +110,7 @@ void duet_embedded_default_options(duet_embedded_options *o)
     o->scores_model = DUET_EMBEDDED_LM;
     o->estimator = (char *)"cg";
     o->scores_train_tol = DUET_EMBEDDED_SCORING_TRAIN_TOL;
+    o->scores_threads = 0;
     o->feature_dim = 32;
 }
 

@@ -36,6 +36,7 @@ typedef struct duet_embedded_options {
     char *estimator;            /* influence estimator name, "cg" by default */
     duet_strings estimator_set; /* "name=value" settings of the estimator */
     double scores_train_tol;    /* gradient-norm tolerance of the scoring model's training */
+    int64_t scores_threads;     /* domains scored at once; 0 means one per online CPU */
     int64_t feature_dim;        /* item_features: dimension of each item's feature vector */
 } duet_embedded_options;
 

@@ -21,6 +21,7 @@ typedef struct embedded_items {
     duet_influence_settings settings;
     duet_embedded_scoring scoring; /* model and hyperparameters of the scores */
     double train_tol;
+    size_t threads; /* domains computed at once */
     /* [kind][domain] scores read or computed so far, NULL until first use (owned). */
     double **scores[DUET_EMBEDDED_SCORE_KINDS];
     size_t feature_dim;

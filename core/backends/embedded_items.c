@@ -5,11 +5,12 @@
  * Scores. Kinds "influence" and "less" come from the scoring model (the character model by
  * default, or the tagger) trained on the domain's training split, scored against its held-out
  * split through core/influence/run.c. They are independent of the task. On the first request
- * for a (kind, domain) the backend takes the scores file's lock (duet_scores_lock), runs the
- * cached scoring of that domain (reused when the cache key matches, computed or recomputed
- * otherwise, with one INFO line saying which), reads the scores back and releases the lock.
- * Concurrent processes therefore compute each domain once: the others wait on the lock and then
- * reuse. Kind "influence" uses the backend's estimator and settings.
+ * for a kind the backend takes the scores file's lock (duet_scores_lock), runs the cached
+ * scoring of every domain the model can score (reused when the cache key matches, computed or
+ * recomputed otherwise, on scores_threads threads, with one INFO line per domain saying which),
+ * reads all of them into memory and releases the lock. Concurrent processes therefore compute
+ * each domain once: the others wait on the lock and then reuse. Kind "influence" uses the
+ * backend's estimator and settings.
  *
  * Features. Each training record (its first max_chars bytes) becomes the vector of counts of
  * its byte 1-, 2- and 3-grams, hashed (FNV-1a 64) into DUET_EMBEDDED_FEATURE_BUCKETS buckets,
@@ -25,6 +26,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backends/embedded_internal.h"
 #include "influence/run.h"
@@ -111,6 +113,8 @@ duet_status duet_embedded_items_open(embedded_state *s, const duet_embedded_opti
     duet_embedded_scoring_from_options(o, o->scores_model, &it->scoring);
     it->train_tol = o->scores_train_tol > 0 ? o->scores_train_tol : DUET_EMBEDDED_SCORING_TRAIN_TOL;
     it->feature_dim = o->feature_dim > 0 ? (size_t)o->feature_dim : 32;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    it->threads = o->scores_threads > 0 ? (size_t)o->scores_threads : cpus > 0 ? (size_t)cpus : 1;
     s->opt.scores = NULL;
     s->opt.estimator = NULL;
     s->opt.estimator_set = none;
@@ -138,43 +142,101 @@ void duet_embedded_items_close(embedded_state *s)
 
 /* ------------------------------------------------------------------ scores */
 
-/* Runs the cached scoring of one domain and reads its scores into out, under the file lock. */
-static duet_status load_scores(embedded_state *s, size_t domain, const char *kind, double *out,
-                               duet_error *err)
+/*
+ * Domains the scoring model can score (every domain for the character model, the tagged ones
+ * for the tagger), or only `domain` when it is not one of them, so that its error is reported.
+ */
+static size_t scorable_domains(const embedded_state *s, size_t domain, const char **names,
+                               size_t *index)
+{
+    size_t n = 0, count = duet_pool_domain_count(s->pool);
+    int pos = s->items.scoring.model == DUET_EMBEDDED_POS;
+    if (pos && !duet_pool_domain_tagged(s->pool, domain))
+        count = 0;
+    for (size_t d = 0; d < count; d++) {
+        if (pos && !duet_pool_domain_tagged(s->pool, d))
+            continue;
+        names[n] = duet_pool_domain_name(s->pool, d);
+        index[n++] = d;
+    }
+    if (n == 0) {
+        names[0] = duet_pool_domain_name(s->pool, domain);
+        index[n++] = domain;
+    }
+    return n;
+}
+
+/* Reads the scores of kind k of the listed domains from the scores file into memory. */
+static duet_status read_domains(embedded_state *s, size_t k, const char **names,
+                                const size_t *index, size_t n, duet_error *err)
 {
     embedded_items *it = &s->items;
-    const char *name = duet_pool_domain_name(s->pool, domain);
+    for (size_t i = 0; i < n; i++) {
+        if (it->scores[k][index[i]] != NULL)
+            continue;
+        size_t size = duet_pool_records(s->pool, index[i], DUET_SPLIT_TRAIN)->n;
+        double *scores = duet_malloc((size ? size : 1) * sizeof *scores);
+        if (scores == NULL)
+            return duet_error_set(err, DUET_ENOMEM, "out of memory for %zu scores", size);
+        duet_status st =
+            duet_scores_read(it->scores_path, score_kinds[k], names[i], size, scores, NULL, err);
+        if (st != DUET_OK) {
+            duet_free(scores);
+            return st;
+        }
+        it->scores[k][index[i]] = scores;
+    }
+    return DUET_OK;
+}
+
+/*
+ * Runs the cached scoring of kind k for every scorable domain (on it->threads threads) and
+ * reads the scores into memory, all under the scores file's lock.
+ */
+static duet_status load_kind(embedded_state *s, size_t k, size_t domain, duet_error *err)
+{
+    embedded_items *it = &s->items;
+    size_t count = duet_pool_domain_count(s->pool);
+    const char **names = duet_malloc(count * sizeof *names);
+    size_t *index = duet_malloc(count * sizeof *index);
+    void *pool_state = NULL;
+    duet_status st = names && index ? DUET_OK : duet_error_set(err, DUET_ENOMEM, "out of memory");
+    if (st == DUET_OK)
+        st = duet_embedded_scoring_attach(s->pool, &it->scoring, &pool_state, err);
+    if (st != DUET_OK) {
+        duet_free(names);
+        duet_free(index);
+        return st;
+    }
+    size_t n = scorable_domains(s, domain, names, index);
     const duet_influence_model_factory *factory = it->scoring.model == DUET_EMBEDDED_LM
                                                       ? &duet_influence_factory_charlm
                                                       : &duet_influence_factory_postag;
-    void *pool_state = NULL;
-    duet_status st = duet_embedded_scoring_attach(s->pool, &it->scoring, &pool_state, err);
-    if (st != DUET_OK)
-        return st;
     duet_influence_request req = {
         .pool_path = s->pool_path,
         .scores_path = it->scores_path,
         .factory = factory,
         .pool_state = pool_state,
-        .kind = kind,
+        .kind = score_kinds[k],
         .estimator = it->estimator,
         .settings = &it->settings,
         .train_tol = it->train_tol,
         .seed = 0,
-        .domains = &name,
-        .n_domains = 1,
+        .domains = names,
+        .n_domains = n,
         .log = s->log,
+        .threads = it->threads,
     };
     duet_scores_lock lock;
     st = duet_scores_lock_acquire(it->scores_path, &lock, s->log, err);
     if (st == DUET_OK)
         st = duet_influence_run(&req, NULL, 0, err);
     if (st == DUET_OK)
-        st = duet_scores_read(it->scores_path, kind, name,
-                              duet_pool_records(s->pool, domain, DUET_SPLIT_TRAIN)->n, out, NULL,
-                              err);
+        st = read_domains(s, k, names, index, n, err);
     duet_scores_lock_release(&lock);
     factory->close(pool_state);
+    duet_free(names);
+    duet_free(index);
     return st;
 }
 
@@ -191,19 +253,13 @@ duet_status duet_embedded_item_scores(void *state, size_t domain, const char *ki
                               "embedded backend has no item scores of kind '%s'; use "
                               "'influence' or 'less'",
                               kind);
-    size_t n = duet_pool_records(s->pool, domain, DUET_SPLIT_TRAIN)->n;
     if (it->scores[k][domain] == NULL) {
-        double *scores = duet_malloc((n ? n : 1) * sizeof *scores);
-        if (scores == NULL)
-            return duet_error_set(err, DUET_ENOMEM, "out of memory for %zu scores", n);
-        duet_status st = load_scores(s, domain, kind, scores, err);
-        if (st != DUET_OK) {
-            duet_free(scores);
+        duet_status st = load_kind(s, k, domain, err);
+        if (st != DUET_OK)
             return duet_error_prefix(err, "embedded backend, %s scores of domain %s", kind,
                                      duet_pool_domain_name(s->pool, domain));
-        }
-        it->scores[k][domain] = scores;
     }
+    size_t n = duet_pool_records(s->pool, domain, DUET_SPLIT_TRAIN)->n;
     memcpy(out, it->scores[k][domain], n * sizeof *out);
     return DUET_OK;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "influence/factory.h"
 #include "influence/influence.h"
@@ -32,6 +33,7 @@ typedef struct influence_args {
     size_t n_domains;
     double train_tol; /* 0 until --train-tol is given: the factory's default applies */
     unsigned long long seed;
+    unsigned long long threads; /* 0: one per online CPU */
     int quiet, help;
 } influence_args;
 
@@ -55,6 +57,9 @@ static void print_usage(FILE *out)
             "  --train-tol X         gradient-norm tolerance of training (default: the model's,\n"
             "                        1e-8 for logreg, 1e-4 for charlm and postag)\n"
             "  --seed N              seed of the training streams (default 0)\n"
+            "  --threads N           domains trained and scored at once, for models that allow\n"
+            "                        it (charlm, postag); 0 (default) means one per online CPU;\n"
+            "                        the scores do not depend on it\n"
             "  -q, --quiet           print errors only\n"
             "  -h, --help            print this help\n"
             "\nestimators and their options:\n",
@@ -151,6 +156,11 @@ static int parse_option(int argc, char **argv, int *i, influence_args *a)
         if (parse_number_option(v, "--train-tol", &a->train_tol) != 0)
             return 2;
         return a->train_tol > 0 ? 0 : usage_error("%s", "--train-tol must be positive");
+    } else if (take_value(argc, argv, i, "--threads", &v)) {
+        char *end = NULL;
+        a->threads = v ? strtoull(v, &end, 10) : 0;
+        if (v == NULL || end == v || *end != '\0' || v[0] == '-' || a->threads > 64)
+            return usage_error("%s", "--threads needs an integer from 0 to 64");
     } else if (take_value(argc, argv, i, "--seed", &v)) {
         char *end = NULL;
         a->seed = v ? strtoull(v, &end, 10) : 0;
@@ -205,6 +215,12 @@ static duet_status build_settings(const influence_args *a, const duet_influence_
     return status;
 }
 
+static size_t online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
 static void print_line(void *userdata, duet_log_level level, const char *message)
 {
     fprintf(level <= DUET_LOG_WARN ? stderr : stdout, "%s\n", message);
@@ -244,6 +260,7 @@ int duet_cmd_influence(int argc, char **argv)
             .domains = a.n_domains ? a.domains : NULL,
             .n_domains = a.n_domains,
             .log = &log,
+            .threads = a.threads ? (size_t)a.threads : online_cpus(),
         };
         duet_scores_lock lock;
         st = duet_scores_lock_acquire(a.output, &lock, &log, &err);

@@ -109,20 +109,29 @@ static double *scores_of(void *backend, const char *domain, const char *kind)
     return out;
 }
 
+/*
+ * The first request computes every domain's scores (one line each) on two threads; a second
+ * backend reuses them from the file, a backend with other estimator settings recomputes them,
+ * and one thread gives bit-identical scores.
+ */
 static void scores_computed_then_reused(void **state)
 {
     fixture *f = *state;
     duet_log log = {capture, f->log, DUET_LOG_INFO};
     duet_embedded_options o = small_options();
+    o.scores_threads = 2;
     void *a = open_backend(f, &o, &log);
+    size_t domains = B->domain_count(a);
     size_t n = (size_t)B->domain_size(a, domain_index(a, "kjv"));
     double *first = scores_of(a, "kjv", "influence");
     assert_int_equal(count_lines(f->log, "domain kjv: computed influence scores"), 1);
+    assert_int_equal(count_lines(f->log, "computed influence scores"), domains);
     for (size_t i = 0; i < n; i++)
         assert_true(isfinite(first[i]));
     double *again = scores_of(a, "kjv", "influence"); /* from memory: no new log line */
+    double *other = scores_of(a, "jargon", "influence");
     assert_memory_equal(first, again, n * sizeof *first);
-    assert_int_equal(count_lines(f->log, "influence scores"), 1);
+    assert_int_equal(count_lines(f->log, "influence scores"), domains);
     B->close(a);
 
     char scores[800];
@@ -132,24 +141,39 @@ static void scores_computed_then_reused(void **state)
     void *b = open_backend(f, &o, &log);
     double *reused = scores_of(b, "kjv", "influence");
     assert_int_equal(count_lines(f->log, "domain kjv: reused cached influence scores"), 1);
+    assert_int_equal(count_lines(f->log, "reused cached influence scores"), domains);
     assert_int_equal(count_lines(f->log, "computed"), 0);
     assert_memory_equal(first, reused, n * sizeof *first);
     B->close(b);
 
+    o.scores_threads = 1;
+    o.scores = (char *)"serial.scores.h5";
+    void *serial = open_backend(f, &o, NULL);
+    double *one_thread = scores_of(serial, "kjv", "influence");
+    double *one_thread_other = scores_of(serial, "jargon", "influence");
+    assert_memory_equal(first, one_thread, n * sizeof *first);
+    size_t n_other = (size_t)B->domain_size(serial, domain_index(serial, "jargon"));
+    assert_memory_equal(other, one_thread_other, n_other * sizeof *other);
+    B->close(serial);
+
     /* Other estimator settings make the cached scores stale; a looser tolerance moves them a
      * little. */
     char *set[1] = {(char *)"tol=1e-6"};
+    o = small_options();
     o.estimator_set = (duet_strings){1, set};
     f->log[0] = '\0';
     void *c = open_backend(f, &o, &log);
     double *loose = scores_of(c, "kjv", "influence");
-    assert_int_equal(count_lines(f->log, "are stale"), 1);
+    assert_int_equal(count_lines(f->log, "are stale"), domains);
     assert_int_equal(count_lines(f->log, "domain kjv: computed influence scores"), 1);
     assert_true(max_rel_diff(loose, first, n) < 1e-3);
     B->close(c);
     free(first);
     free(again);
+    free(other);
     free(reused);
+    free(one_thread);
+    free(one_thread_other);
     free(loose);
 }
 
