@@ -5,12 +5,12 @@
  * Scores. Kinds "influence" and "less" come from the scoring model (the character model by
  * default, or the tagger) trained on the domain's training split, scored against its held-out
  * split through core/influence/run.c. They are independent of the task. On the first request
- * for a kind the backend takes the scores file's lock (duet_scores_lock), runs the cached
- * scoring of every domain the model can score (reused when the cache key matches, computed or
- * recomputed otherwise, on scores_threads threads, with one INFO line per domain saying which),
- * reads all of them into memory and releases the lock. Concurrent processes therefore compute
- * each domain once: the others wait on the lock and then reuse. Kind "influence" uses the
- * backend's estimator and settings.
+ * for a kind the backend takes the scores file's lock (duet_scores_lock) and runs the cached
+ * scoring of every domain the model can score on scores_threads threads. Each domain's scores
+ * are reused when the cache key matches and computed otherwise, with one INFO line saying
+ * which. The backend then reads all of them into memory and releases the lock. Concurrent processes
+ * therefore compute each domain once: the others wait on the lock and then reuse. Kind "influence"
+ * uses the backend's estimator and settings.
  *
  * Features. Each training record (its first max_chars bytes) becomes the vector of counts of
  * its byte 1-, 2- and 3-grams, hashed (FNV-1a 64) into DUET_EMBEDDED_FEATURE_BUCKETS buckets,
@@ -114,7 +114,11 @@ duet_status duet_embedded_items_open(embedded_state *s, const duet_embedded_opti
     it->train_tol = o->scores_train_tol > 0 ? o->scores_train_tol : DUET_EMBEDDED_SCORING_TRAIN_TOL;
     it->feature_dim = o->feature_dim > 0 ? (size_t)o->feature_dim : 32;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    it->threads = o->scores_threads > 0 ? (size_t)o->scores_threads : cpus > 0 ? (size_t)cpus : 1;
+    it->threads = 1;
+    if (o->scores_threads > 0)
+        it->threads = (size_t)o->scores_threads;
+    else if (cpus > 0)
+        it->threads = (size_t)cpus;
     s->opt.scores = NULL;
     s->opt.estimator = NULL;
     s->opt.estimator_set = none;

@@ -200,7 +200,9 @@ duet_status duet_bench_influence(const char *pool_path, const duet_influence_mod
                               "most 8 are supported",
                               n_est);
     out->n_rows = n_est;
-    out->threads = threads < 1 ? 1 : threads > BENCH_MAX_THREADS ? BENCH_MAX_THREADS : threads;
+    out->threads = threads < 1 ? 1 : threads;
+    if (out->threads > BENCH_MAX_THREADS)
+        out->threads = BENCH_MAX_THREADS;
     for (size_t e = 0; e < n_est; e++)
         out->rows[e].estimator = estimators[e];
     void *pool = NULL;

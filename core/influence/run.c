@@ -238,11 +238,11 @@ static duet_status commit_job(const duet_influence_request *req, duet_scores_met
     return st;
 }
 
-/* Starts up to `wanted` workers; returns how many started (0 means compute inline). */
-static size_t start_workers(run_shared *sh, pthread_t *threads, size_t wanted)
+/* Starts up to `requested` workers; returns how many started (0 means compute inline). */
+static size_t start_workers(run_shared *sh, pthread_t *threads, size_t requested)
 {
     size_t started = 0;
-    while (started < wanted && pthread_create(&threads[started], NULL, worker, sh) == 0)
+    while (started < requested && pthread_create(&threads[started], NULL, worker, sh) == 0)
         started++;
     return started;
 }

@@ -1,9 +1,9 @@
 /*
  * Item scores and item features of the embedded backend on the committed fixture pool, with a
- * small character model: scores computed once and then reused from the scores file by another
- * backend, recomputed when the estimator settings change, equal to a direct computation, LESS
- * scores against dense gradient cosines, one computation among concurrent processes, features
- * against exact n-gram count cosines, and rejected kinds and options.
+ * small character model. Scores are computed once, reused from the scores file by another
+ * backend and recomputed when the estimator settings change. They equal a direct computation,
+ * LESS scores equal dense gradient cosines, and concurrent processes compute them once. Features
+ * are checked against exact n-gram count cosines, and bad kinds and options are rejected.
  */
 #include "testutil.h"
 
@@ -110,9 +110,9 @@ static double *scores_of(void *backend, const char *domain, const char *kind)
 }
 
 /*
- * The first request computes every domain's scores (one line each) on two threads; a second
- * backend reuses them from the file, a backend with other estimator settings recomputes them,
- * and one thread gives bit-identical scores.
+ * The first request computes every domain's scores (one line each) on two threads. A second
+ * backend reuses them from the file, one thread gives bit-identical scores, and other estimator
+ * settings make the backend recompute them.
  */
 static void scores_computed_then_reused(void **state)
 {
@@ -268,7 +268,7 @@ static void less_scores_are_dense_cosines(void **state)
     direct_close(&d);
 }
 
-/* Child process: opens a backend, asks for wordnet's influence scores, writes them and its log. */
+/* Child process: opens a backend, requests wordnet's influence scores, writes them and its log. */
 static void child_scores(fixture *f, int k, int inherited_lock)
 {
     char path[800];
