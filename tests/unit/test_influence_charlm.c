@@ -1,6 +1,6 @@
 /*
  * Influence scores of the embedded character language model against leave-one-out retraining:
- * a small character model (15 hashed context rows, orders 1 and 2, the first 80 bytes of each
+ * a small character model (15 hashed context rows, orders 1 and 2, the first 40 bytes of each
  * record) over the kjv domain of the committed fixture pool is retrained without each of its
  * 126 training records, and n times the change of the held-out loss is correlated with every
  * estimator's scores.
@@ -44,7 +44,7 @@ static void loo_open(loo_fixture *f, const char *domain)
                                       path, 1, NULL, &err),
                      DUET_OK);
     assert_int_equal(duet_pool_open(path, &f->pool, &err), DUET_OK);
-    duet_embedded_scoring config = {DUET_EMBEDDED_LM, 15, 2, 80, 0.01, 16, 0.001};
+    duet_embedded_scoring config = {DUET_EMBEDDED_LM, 15, 2, 40, 0.01, 16, 0.001};
     assert_int_equal(duet_embedded_scoring_attach(f->pool, &config, &f->factory_state, &err),
                      DUET_OK);
     const duet_influence_model_factory *fac = &duet_influence_factory_charlm;

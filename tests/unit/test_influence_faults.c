@@ -66,6 +66,9 @@ static duet_status score_once(void *context)
 static void scores_survive_allocation_failures(void **state)
 {
     (void)state;
+#ifndef DUET_FAULT_INJECTION
+    skip(); /* before the fixture exists, so that skipping leaks nothing */
+#endif
     scoring s;
     assert_int_equal(fixture_init(&s.f, 41, 40, 20, 2, 3, 0.05), 0);
     for (size_t e = 0; duet_influence_estimators[e] != NULL; e++) {
