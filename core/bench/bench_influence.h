@@ -38,7 +38,7 @@ typedef struct duet_bench_influence_result {
  * Runs each estimator of `estimators` (NULL-terminated, at most 8) with default settings on
  * every domain of the pool. Models are trained to gradient norm train_tol. Domains are opened
  * one after another, then trained and scored on up to `threads` threads (1 computes on the
- * calling thread); all domains stay open together, so memory grows with the pool.
+ * calling thread). All domains stay open together, so memory grows with the pool.
  */
 duet_status duet_bench_influence(const char *pool_path, const duet_influence_model_factory *factory,
                                  const duet_influence_estimator *const *estimators,

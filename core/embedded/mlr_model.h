@@ -3,9 +3,9 @@
  * turns a set of example indices into a batch of groups (duet_mlr_batch). On top of it this
  * adapter provides loss, gradient, Hessian-vector product, per-example gradients and training.
  * The batch of the last set is cached (keyed by the set's length and a hash of its indices), so
- * repeated calls on one set, as conjugate-gradient solvers make, build it once; Hessian-vector
- * products also keep the batch's class probabilities at the last theta (keyed by a hash of its
- * values).
+ * repeated calls on one set, as conjugate-gradient solvers make, build it once. Hessian-vector
+ * products also keep the batch's class probabilities at the last theta, keyed by a hash of its
+ * values.
  * Not safe for concurrent calls on one model.
  */
 #ifndef DUET_MLR_MODEL_H

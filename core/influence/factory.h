@@ -30,7 +30,7 @@ typedef struct duet_influence_domain {
 typedef struct duet_influence_model_factory {
     const char *name;    /* value of --model */
     const char *summary; /* one line for --help */
-    /* Gradient-norm tolerance of training that `duet influence` uses unless told otherwise. */
+    /* Gradient-norm tolerance of training that `duet influence` uses without --train-tol. */
     double default_train_tol;
     /*
      * 1 when domain_open, domain_close and the models they return may be used for different

@@ -34,7 +34,7 @@ typedef struct duet_influence_request {
     const duet_influence_model_factory *factory;
     /*
      * Factory state already open over pool_path, borrowed; NULL makes the run open (and close)
-     * the factory itself. A backend passes the state that holds its own model options.
+     * the factory itself. A backend passes the state that carries its own model options.
      */
     void *pool_state;
     const char *kind;                          /* "influence" or "less" */

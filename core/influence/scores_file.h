@@ -82,19 +82,18 @@ duet_status duet_scores_write(const char *path, const char *kind, const char *do
 /*
  * An advisory lock that serializes processes sharing one scores file: an exclusive flock(2) on
  * the lock file "<path>.lock" beside it, created when absent and never removed (removing it
- * would let two processes lock different files). Readers and writers that may run at the same
- * time as other processes (backends computing scores on first use, `duet influence`) hold it
- * around their probe, compute, write and read, so a second process waits for the first and
- * then finds the scores cached. The lock belongs to the open file description, so a child forked
- * while it is held shares it until the child closes fd.
+ * would let two processes lock different files). Backends computing scores on first use and
+ * `duet influence` hold it around their probe, compute, write and read. A second process
+ * therefore waits for the first and then finds the scores cached. The lock belongs to the open
+ * file description, so a child forked while it is held shares it until the child closes fd.
  */
 typedef struct duet_scores_lock {
     int fd; /* -1 when not held */
 } duet_scores_lock;
 
 /*
- * Takes the lock of the scores file at path, waiting while another process holds it; an INFO
- * line on log (may be NULL) says so before waiting. When the lock file cannot be created (a
+ * Takes the lock of the scores file at path, waiting while another process has it. Before
+ * waiting it logs one INFO line on log (may be NULL). When the lock file cannot be created (a
  * read-only folder), an existing one is opened read-only; if neither works, fails with DUET_EIO
  * naming the lock file.
  */

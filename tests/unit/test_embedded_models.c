@@ -164,8 +164,8 @@ static void hvp_matches_differences(void **state)
     for (size_t i = 0; i < p; i++)
         assert_close((gp[i] - gm[i]) / (2 * h), hv[i], 1e-5, 1e-7 * norm);
 
-    /* The model keeps probabilities at the last theta; changing theta in place must not reuse
-     * them, so the product at the new theta again matches differences there. */
+    /* The model keeps probabilities at the last theta. After theta changes in place, the
+     * product must again match differences at the new theta. */
     for (size_t i = 0; i < p; i++)
         theta[i] += 0.2 * v[(i * 7) % p];
     assert_int_equal(m->hvp(m->self, theta, all_examples, f->n_examples, v, hv, NULL), DUET_OK);
