@@ -4,7 +4,7 @@
  * training splits of that pool. evaluate() trains from zero on the subset's records and scores
  * a random sample of each evaluation domain's eval split. Invariant: all randomness of an
  * evaluation comes from streams derived from its seed, so equal arguments give bit-identical
- * results.
+ * results. Item scores and features for the selectors are in embedded_items.c.
  */
 #include "backends/embedded.h"
 #include "backends/embedded_internal.h"

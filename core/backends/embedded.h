@@ -2,8 +2,10 @@
  * The embedded CPU backend: real text domains from a pool file (see data/pool.h) and a small
  * model trained from scratch on each training subset. Task type "lm" trains the character
  * language model (feedback in bits per character or next-character accuracy). Type "pos" trains
- * the part-of-speech tagger on the tagged Brown domains (feedback tagging accuracy).
- * The option structs are public so that programs and tests can fill them without Lua.
+ * the part-of-speech tagger on the tagged Brown domains (feedback tagging accuracy). For the
+ * selectors it serves item scores ("influence", "less"), cached in a scores file beside the
+ * pool, and item features. The option structs are public so that programs and tests can fill
+ * them without Lua.
  */
 #ifndef DUET_BACKEND_EMBEDDED_H
 #define DUET_BACKEND_EMBEDDED_H
