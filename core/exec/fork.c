@@ -175,11 +175,9 @@ static void reap_child(child *c, char *how, size_t size)
     while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (WIFSIGNALED(status))
-        snprintf(how, size, "the evaluation process was killed by signal %d",
-                 WTERMSIG(status));
+        snprintf(how, size, "the evaluation process was killed by signal %d", WTERMSIG(status));
     else
-        snprintf(how, size, "the evaluation process exited with status %d",
-                 WEXITSTATUS(status));
+        snprintf(how, size, "the evaluation process exited with status %d", WEXITSTATUS(status));
     c->pid = 0;
 }
 
@@ -210,8 +208,7 @@ static void fail_job(fork_state *s, duet_eval_job *job, const char *why)
         memset(&job->result, 0, sizeof job->result);
         job->result.feedback = job->result.value = NAN;
         job->status = DUET_OK;
-        duet_logf(s->log, DUET_LOG_WARN, "skipping an evaluation of task %zu: %s", job->task,
-                  why);
+        duet_logf(s->log, DUET_LOG_WARN, "skipping an evaluation of task %zu: %s", job->task, why);
         return;
     }
     job->status = DUET_EEXTERNAL;
@@ -262,8 +259,7 @@ static duet_status fork_run(void *state, const duet_exec_context *ctx, duet_eval
                 attempts[j]--;
                 if (spawn_child(s, i) != 0)
                     st = duet_error_set(err, DUET_EEXTERNAL,
-                                        "cannot start an evaluation process: %s",
-                                        strerror(errno));
+                                        "cannot start an evaluation process: %s", strerror(errno));
             }
         }
         size_t busy = 0;
@@ -287,8 +283,8 @@ static duet_status fork_run(void *state, const duet_exec_context *ctx, duet_eval
             size_t j = c->job;
             result_message r;
             char error[DUET_ERROR_MSG_MAX];
-            if (read_full(c->from_child, &r, sizeof r) == 0 &&
-                r.error_len < sizeof error && read_full(c->from_child, error, r.error_len) == 0) {
+            if (read_full(c->from_child, &r, sizeof r) == 0 && r.error_len < sizeof error &&
+                read_full(c->from_child, error, r.error_len) == 0) {
                 error[r.error_len] = '\0';
                 duet_eval_job *job = &jobs[j];
                 job->status = (duet_status)r.status;
