@@ -19,7 +19,8 @@
  *
  * Unlike the authors' trainer, whose probes continue training the model itself, the probes here
  * run on copies, so each starts from the round's proxy and the proxy's own data is all p-weighted.
- * The mixture is computed once in create() from streams derived from env->seed; every
+ * The mixture is computed once in create() from streams derived from the task-level seed
+ * (duet_proxy_seed: the same proxy run for every trial, memoized within a process); every
  * iteration proposes it (see proxy.h). It needs the backend's proxy training.
  */
 #include <math.h>
@@ -193,7 +194,12 @@ static duet_status aioli_create(const duet_method_env *env, const void *options,
     if (st != DUET_OK)
         return st;
     duet_fixed_mixture *m = duet_fixed_mixture_new(n);
-    aioli_run run = {.o = o, .n = n, .batches = duet_seed_label(env->seed, "aioli:batches")};
+    if (m != NULL && duet_proxy_memo_find(env, "aioli", aioli_option_table, o, m)) {
+        *state = m;
+        return DUET_OK;
+    }
+    uint64_t seed = duet_proxy_seed(env);
+    aioli_run run = {.o = o, .n = n, .batches = duet_seed_label(seed, "aioli:batches")};
     double *work = duet_malloc((3 * n * n + 5 * n) * sizeof *work);
     if (m == NULL || work == NULL) {
         duet_fixed_mixture_destroy(m);
@@ -208,7 +214,7 @@ static duet_status aioli_create(const duet_method_env *env, const void *options,
     run.start = run.probe + n;
     run.after = run.start + n;
     run.step = run.after + n;
-    st = duet_proxy_open(env, duet_seed_label(env->seed, "aioli:proxy"), &run.proxy, err);
+    st = duet_proxy_open(env, duet_seed_label(seed, "aioli:proxy"), &run.proxy, err);
     if (st == DUET_OK)
         st = run_rounds(&run, m->ratios, err);
     if (st == DUET_OK)
@@ -222,6 +228,7 @@ static duet_status aioli_create(const duet_method_env *env, const void *options,
         return duet_error_prefix(err, "aioli proxy run");
     }
     duet_simplex_normalize(m->ratios, n);
+    duet_proxy_memo_keep(env, "aioli", aioli_option_table, o, m);
     *state = m;
     return DUET_OK;
 }

@@ -12,7 +12,8 @@
  * 3. The mixture is the average of alpha over the proxy's steps.
  * Defaults eta = 1 and c = 1e-4 are reweight_eta and reweight_eps of the authors' code.
  *
- * The mixture is computed once in create() from streams derived from env->seed; every
+ * The mixture is computed once in create() from streams derived from the task-level seed
+ * (duet_proxy_seed: the same proxy run for every trial, memoized within a process); every
  * iteration proposes it (see proxy.h), so DoReMi gets the same number of trained models as the
  * other methods and its curve is the best of the selector's draws of one mixture. It needs the
  * backend's proxy training.
@@ -116,14 +117,20 @@ static duet_status doremi_create(const duet_method_env *env, const void *options
         duet_free(work);
         return duet_error_set(err, DUET_ENOMEM, "out of memory creating doremi");
     }
+    if (duet_proxy_memo_find(env, "doremi", doremi_option_table, o, m)) {
+        duet_free(work);
+        *state = m;
+        return DUET_OK;
+    }
+    uint64_t seed = duet_proxy_seed(env);
     duet_proxy ref = {0}, proxy = {0};
-    st = duet_proxy_open(env, duet_seed_label(env->seed, "doremi:reference"), &ref, err);
+    st = duet_proxy_open(env, duet_seed_label(seed, "doremi:reference"), &ref, err);
     if (st == DUET_OK)
-        st = train_reference(&ref, o, env->seed, work, work + n, err);
+        st = train_reference(&ref, o, seed, work, work + n, err);
     if (st == DUET_OK)
-        st = duet_proxy_open(env, duet_seed_label(env->seed, "doremi:proxy"), &proxy, err);
+        st = duet_proxy_open(env, duet_seed_label(seed, "doremi:proxy"), &proxy, err);
     if (st == DUET_OK)
-        st = train_proxy(&ref, &proxy, o, env->seed, work + 2 * n, m->ratios, work, err);
+        st = train_proxy(&ref, &proxy, o, seed, work + 2 * n, m->ratios, work, err);
     if (st == DUET_OK)
         st = duet_proxy_heldout(&proxy, m->proxy_heldout, err);
     duet_proxy_close(&ref);
@@ -134,6 +141,7 @@ static duet_status doremi_create(const duet_method_env *env, const void *options
         return duet_error_prefix(err, "doremi proxy run");
     }
     duet_simplex_normalize(m->ratios, n);
+    duet_proxy_memo_keep(env, "doremi", doremi_option_table, o, m);
     *state = m;
     return DUET_OK;
 }

@@ -12,7 +12,8 @@
  * reward_scale). The mixture is the policy averaged over the steps (the share of each domain
  * the proxy was expected to see), or with output = "final" the last policy.
  *
- * The mixture is computed once in create() from streams derived from env->seed; every
+ * The mixture is computed once in create() from streams derived from the task-level seed
+ * (duet_proxy_seed: the same proxy run for every trial, memoized within a process); every
  * iteration proposes it (see proxy.h). It needs the backend's proxy training.
  */
 #include <math.h>
@@ -121,11 +122,17 @@ static duet_status online_mixing_create(const duet_method_env *env, const void *
         duet_free(work);
         return duet_error_set(err, DUET_ENOMEM, "out of memory creating online_mixing");
     }
+    if (duet_proxy_memo_find(env, "online_mixing", online_mixing_option_table, o, m)) {
+        duet_free(work);
+        *state = m;
+        return DUET_OK;
+    }
+    uint64_t seed = duet_proxy_seed(env);
     double *policy = work + 3 * n;
     duet_proxy proxy = {0};
-    st = duet_proxy_open(env, duet_seed_label(env->seed, "online_mixing:proxy"), &proxy, err);
+    st = duet_proxy_open(env, duet_seed_label(seed, "online_mixing:proxy"), &proxy, err);
     if (st == DUET_OK)
-        st = run_bandit(&proxy, o, env->seed, policy, m->ratios, work, err);
+        st = run_bandit(&proxy, o, seed, policy, m->ratios, work, err);
     if (st == DUET_OK)
         st = duet_proxy_heldout(&proxy, m->proxy_heldout, err);
     duet_proxy_close(&proxy);
@@ -137,6 +144,7 @@ static duet_status online_mixing_create(const duet_method_env *env, const void *
         return duet_error_prefix(err, "online_mixing proxy run");
     }
     duet_simplex_normalize(m->ratios, n);
+    duet_proxy_memo_keep(env, "online_mixing", online_mixing_option_table, o, m);
     *state = m;
     return DUET_OK;
 }

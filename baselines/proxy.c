@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/mem.h"
 #include "util/simplex.h"
 
@@ -132,4 +133,72 @@ void duet_weights_exp_update(double *w, const double *step, size_t n)
     for (size_t i = 0; i < n; i++)
         w[i] = exp(log(w[i]) + step[i] - top);
     duet_simplex_normalize(w, n);
+}
+
+uint64_t duet_proxy_seed(const duet_method_env *env)
+{
+    return env->task_seed;
+}
+
+/* Entries the memo keeps; the oldest is replaced when it is full. */
+#define PROXY_MEMO_ENTRIES 64
+
+typedef struct memo_entry {
+    char *key;
+    size_t n;
+    double *ratios, *heldout;
+} memo_entry;
+
+/* Process-wide: the memo only saves recomputing deterministic results. */
+static memo_entry memo[PROXY_MEMO_ENTRIES];
+static size_t memo_next;
+
+static char *memo_key(const duet_method_env *env, const char *method, const duet_option *spec,
+                      const void *options)
+{
+    duet_buf b = {0};
+    duet_buf_printf(&b, "%s %zu %016llx ", method, env->n,
+                    (unsigned long long)duet_proxy_seed(env));
+    duet_options_format(spec, options, &b);
+    if (b.failed) {
+        duet_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+int duet_proxy_memo_find(const duet_method_env *env, const char *method, const duet_option *spec,
+                         const void *options, duet_fixed_mixture *m)
+{
+    char *key = memo_key(env, method, spec, options);
+    int found = 0;
+    for (size_t i = 0; key && i < PROXY_MEMO_ENTRIES && !found; i++)
+        if (memo[i].key && memo[i].n == m->n && strcmp(memo[i].key, key) == 0) {
+            memcpy(m->ratios, memo[i].ratios, m->n * sizeof *m->ratios);
+            memcpy(m->proxy_heldout, memo[i].heldout, m->n * sizeof *m->proxy_heldout);
+            found = 1;
+        }
+    duet_free(key);
+    return found;
+}
+
+void duet_proxy_memo_keep(const duet_method_env *env, const char *method, const duet_option *spec,
+                          const void *options, const duet_fixed_mixture *m)
+{
+    memo_entry e = {memo_key(env, method, spec, options), m->n,
+                    duet_malloc(m->n * sizeof *e.ratios), duet_malloc(m->n * sizeof *e.heldout)};
+    if (e.key == NULL || e.ratios == NULL || e.heldout == NULL) {
+        duet_free(e.key);
+        duet_free(e.ratios);
+        duet_free(e.heldout);
+        return;
+    }
+    memcpy(e.ratios, m->ratios, m->n * sizeof *e.ratios);
+    memcpy(e.heldout, m->proxy_heldout, m->n * sizeof *e.heldout);
+    memo_entry *slot = &memo[memo_next];
+    memo_next = (memo_next + 1) % PROXY_MEMO_ENTRIES;
+    duet_free(slot->key);
+    duet_free(slot->ratios);
+    duet_free(slot->heldout);
+    *slot = e;
 }

@@ -67,6 +67,25 @@ duet_status duet_fixed_mixture_propose(void *state, size_t iteration, duet_rng *
                                        duet_proposal *out, duet_error *err);
 duet_status duet_fixed_mixture_observe(void *state, const duet_observation *obs, duet_error *err);
 
+/*
+ * The seed of a task-agnostic method's proxy run: derived from the experiment seed and the task
+ * only, so every trial of the method uses the same proxy mixture, as a mixture computed once
+ * per training pool is used in practice. The trials still differ in their inner selection and
+ * evaluation draws.
+ */
+uint64_t duet_proxy_seed(const duet_method_env *env);
+
+/*
+ * A memo of proxy mixtures within one process, so the trials of a task (and a resumed run's
+ * replays) run the proxy once: keyed by the method name, its options as text (from `spec`),
+ * the proxy seed and the domain count. duet_proxy_memo_find fills m and returns 1 on a hit;
+ * duet_proxy_memo_keep stores a copy of m (a failed allocation only loses the memo).
+ */
+int duet_proxy_memo_find(const duet_method_env *env, const char *method, const duet_option *spec,
+                         const void *options, duet_fixed_mixture *m);
+void duet_proxy_memo_keep(const duet_method_env *env, const char *method, const duet_option *spec,
+                          const void *options, const duet_fixed_mixture *m);
+
 /* Uniform weights 1/n in w[0..n-1]. */
 void duet_weights_uniform(double *w, size_t n);
 

@@ -4,7 +4,7 @@
  * training splits of that pool. evaluate() trains from zero on the subset's records and scores
  * a random sample of each evaluation domain's eval split. Invariant: all randomness of an
  * evaluation comes from streams derived from its seed, so equal arguments give bit-identical
- * results.
+ * results. Item scores and features for the selectors are in embedded_items.c.
  */
 #include "backends/embedded.h"
 #include "backends/embedded_internal.h"
@@ -57,6 +57,24 @@ static const duet_option embedded_option_table[] = {
      NULL, "proxy training: records drawn per domain and step"},
     {"proxy_heldout", DUET_OPT_INT, offsetof(duet_embedded_options, proxy_heldout), "100", 1,
      1000000, NULL, "proxy training: held-out records scored per domain (a fixed sample)"},
+    {"scores", DUET_OPT_STRING, offsetof(duet_embedded_options, scores), "", 0, 0, NULL,
+     "item scores file, cached across runs; empty means <pool>.scores.h5 beside the pool file "
+     "(relative paths resolve against the pool file's folder)"},
+    {"scores_model", DUET_OPT_ENUM, offsetof(duet_embedded_options, scores_model), "lm", 0, 0,
+     "lm|pos",
+     "model behind influence and less item scores: the character model (every domain) or the "
+     "tagger (tagged domains only)"},
+    {"estimator", DUET_OPT_STRING, offsetof(duet_embedded_options, estimator), "cg", 0, 0, NULL,
+     "influence estimator of item scores: exact, cg, lissa, identity or datainf"},
+    {"estimator_set", DUET_OPT_STRINGS, offsetof(duet_embedded_options, estimator_set), "", 0, 64,
+     NULL, "estimator settings as \"name=value\" strings, e.g. {\"tol=1e-6\"}"},
+    {"scores_train_tol", DUET_OPT_DOUBLE, offsetof(duet_embedded_options, scores_train_tol),
+     "0.0001", 1e-12, 1e6, NULL,
+     "gradient norm to which the scoring model is trained before influence or less scores"},
+    {"scores_threads", DUET_OPT_INT, offsetof(duet_embedded_options, scores_threads), "0", 0, 64,
+     NULL, "domains whose scores are computed at once, on threads; 0 means one per online CPU"},
+    {"feature_dim", DUET_OPT_INT, offsetof(duet_embedded_options, feature_dim), "32", 1, 1024, NULL,
+     "item_features (logdet selector): dimension of the projected character n-gram vector"},
     {NULL},
 };
 
@@ -99,6 +117,12 @@ void duet_embedded_default_options(duet_embedded_options *o)
     o->proxy_lr = 0.1;
     o->proxy_batch = 8;
     o->proxy_heldout = 100;
+    o->scores = (char *)"";
+    o->scores_model = DUET_EMBEDDED_LM;
+    o->estimator = (char *)"cg";
+    o->scores_train_tol = DUET_EMBEDDED_SCORING_TRAIN_TOL;
+    o->scores_threads = 0;
+    o->feature_dim = 32;
 }
 
 /* ------------------------------------------------------------------ opening */
@@ -147,6 +171,7 @@ static void embedded_close(void *state)
     embedded_state *s = state;
     if (s == NULL)
         return;
+    duet_embedded_items_close(s);
     duet_pool_free(s->pool);
     duet_free(s->pool_path);
     duet_free(s);
@@ -165,6 +190,8 @@ static duet_status embedded_open(const void *options, const duet_backend_env *en
     duet_status status = resolve_pool(o->pool ? o->pool : "main9", env, &s->pool_path, err);
     if (status == DUET_OK)
         status = duet_pool_open(s->pool_path, &s->pool, err);
+    if (status == DUET_OK)
+        status = duet_embedded_items_open(s, o, err);
     if (status != DUET_OK) {
         embedded_close(s);
         return status;
@@ -508,7 +535,8 @@ const duet_backend_type duet_backend_embedded = {
     .task_open = embedded_task_open,
     .task_close = embedded_task_close,
     .evaluate = embedded_evaluate,
-    .item_scores = NULL,
+    .item_scores = duet_embedded_item_scores,
+    .item_features = duet_embedded_item_features,
     .proxy_open = duet_embedded_proxy_open,
     .proxy_step = duet_embedded_proxy_step,
     .proxy_heldout = duet_embedded_proxy_heldout,

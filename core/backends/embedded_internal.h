@@ -1,9 +1,10 @@
 /*
- * State shared by the files of the embedded backend (embedded.c: tasks and evaluation;
- * embedded_proxy.c: proxy training). Not part of the public interface.
+ * State shared by the files of the embedded backend (embedded.c: domains, tasks, evaluation;
+ * embedded_items.c: item scores and features; embedded_proxy.c: proxy training). Not part of
+ * the public interface.
  */
-#ifndef DUET_EMBEDDED_INTERNAL_H
-#define DUET_EMBEDDED_INTERNAL_H
+#ifndef DUET_BACKEND_EMBEDDED_INTERNAL_H
+#define DUET_BACKEND_EMBEDDED_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,14 +13,37 @@
 #include "data/pool.h"
 #include "embedded/charlm.h"
 #include "embedded/postag.h"
+#include "influence/influence.h"
 #include "model/diffmodel.h"
 #include "util/log.h"
 
+/* Score kinds item_scores serves, in the order of embedded_items.scores. */
+#define DUET_EMBEDDED_SCORE_KINDS 2
+
+typedef struct embedded_items {
+    char *scores_path; /* resolved scores file (owned) */
+    const duet_influence_estimator *estimator;
+    duet_influence_settings settings;
+    duet_embedded_scoring scoring; /* model and hyperparameters of the scores */
+    double train_tol;
+    size_t threads; /* domains computed at once */
+    /* [kind][domain] scores read or computed so far, NULL until first use (owned). */
+    double **scores[DUET_EMBEDDED_SCORE_KINDS];
+    size_t feature_dim;
+    double *projection; /* [DUET_EMBEDDED_FEATURE_BUCKETS x feature_dim], NULL until first use */
+    double **features;  /* [domain] features of the training items, NULL until first use */
+} embedded_items;
+
 typedef struct embedded_state {
-    duet_embedded_options opt; /* pool points to pool_path */
-    char *pool_path;           /* resolved path (owned) */
+    /*
+     * Options as given, except that pool points to pool_path and the string options that only
+     * embedded_items reads (scores, estimator, estimator_set) are cleared after opening.
+     */
+    duet_embedded_options opt;
+    char *pool_path; /* resolved path (owned) */
     duet_pool *pool;
     const duet_log *log;
+    embedded_items items;
 } embedded_state;
 
 typedef struct embedded_task {
@@ -55,5 +79,17 @@ duet_status duet_embedded_proxy_step(void *state, void *proxy, const double *wei
 duet_status duet_embedded_proxy_heldout(void *state, void *proxy, double *losses, duet_error *err);
 duet_status duet_embedded_proxy_clone(void *state, void *proxy, void **copy, duet_error *err);
 void duet_embedded_proxy_close(void *state, void *proxy);
+
+/* Checks and stores the item options of o in s->items; nothing is computed yet. */
+duet_status duet_embedded_items_open(embedded_state *s, const duet_embedded_options *o,
+                                     duet_error *err);
+/* Frees s->items. */
+void duet_embedded_items_close(embedded_state *s);
+
+/* The backend's item_scores and item_features (core/run/backend.h). */
+duet_status duet_embedded_item_scores(void *state, size_t domain, const char *kind, double *out,
+                                      duet_error *err);
+duet_status duet_embedded_item_features(void *state, size_t domain, size_t *dim, double *out,
+                                        duet_error *err);
 
 #endif

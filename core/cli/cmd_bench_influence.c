@@ -18,7 +18,7 @@
 
 typedef struct bench_args {
     const char *pool, *model, *estimators;
-    long domains, items, heldout, features, classes;
+    long domains, items, heldout, features, classes, threads;
     double l2, train_tol;
     int help;
 } bench_args;
@@ -42,7 +42,9 @@ static void print_bench_usage(FILE *out)
             "  --features N          generated pool: features per item (default 32)\n"
             "  --classes N           generated pool: classes (default 8)\n"
             "  --l2 X                generated pool: L2 strength of the objective (default 1e-3)\n"
-            "  --train-tol X         gradient-norm tolerance of training (default 1e-8)\n"
+            "  --train-tol X         gradient-norm tolerance of training; 0 (default) takes the\n"
+            "                        model's: 1e-8 for logreg, 1e-4 for charlm and postag\n"
+            "  --threads N           domains trained and scored at once (default 1)\n"
             "  -h, --help            print this help\n",
             duet_influence_factories[0]->name);
 }
@@ -71,17 +73,19 @@ static int parse_bench_args(int argc, char **argv, bench_args *a)
                       500,
                       32,
                       8,
+                      1,
                       1e-3,
-                      1e-8,
+                      0,
                       0};
-    static const char *const counts[] = {"--domains", "--items", "--heldout", "--features",
-                                         "--classes"};
-    long *count_fields[] = {&a->domains, &a->items, &a->heldout, &a->features, &a->classes};
+    static const char *const counts[] = {"--domains",  "--items",   "--heldout",
+                                         "--features", "--classes", "--threads"};
+    long *count_fields[] = {&a->domains,  &a->items,   &a->heldout,
+                            &a->features, &a->classes, &a->threads};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
         double x = 0;
         int matched = 0;
-        for (size_t k = 0; k < 5; k++) {
+        for (size_t k = 0; k < 6; k++) {
             if (strcmp(arg, counts[k]) == 0) {
                 if (!parse_bench_number(next, &x) || x < 1 || x > 1e8)
                     return bench_usage_error("needs a count from 1 to 1e8: ", arg);
@@ -133,9 +137,10 @@ static int parse_estimators(const char *list, const duet_influence_estimator **e
 
 static void print_result(const char *pool, const duet_bench_influence_result *r)
 {
-    printf("pool %s: %llu training items, %zu parameters; training took %.3f s, the cg "
-           "reference (tol 1e-12) %.3f s\n",
-           pool, (unsigned long long)r->items, r->n_params, r->train_seconds, r->reference_seconds);
+    printf("pool %s: %llu training items, %zu parameters, %zu thread%s; training took %.3f s, "
+           "the cg reference (tol 1e-12) %.3f s\n",
+           pool, (unsigned long long)r->items, r->n_params, r->threads, r->threads == 1 ? "" : "s",
+           r->train_seconds, r->reference_seconds);
     printf("%-9s %10s %12s %8s %14s %10s\n", "estimator", "seconds", "scores/s", "HVPs",
            "max rel diff", "pearson");
     for (size_t e = 0; e < r->n_rows; e++) {
@@ -182,8 +187,9 @@ int duet_cmd_bench_influence(int argc, char **argv)
     }
     duet_bench_influence_result result;
     if (st == DUET_OK)
-        st = duet_bench_influence(a.pool ? a.pool : generated, factory, est, a.train_tol, &result,
-                                  &err);
+        st = duet_bench_influence(a.pool ? a.pool : generated, factory, est,
+                                  a.train_tol > 0 ? a.train_tol : factory->default_train_tol,
+                                  (size_t)a.threads, &result, &err);
     if (generated[0] != '\0')
         remove(generated);
     if (st != DUET_OK) {

@@ -2,6 +2,8 @@
  * `duet influence POOL.h5 -o SCORES.h5 [options]`: computes per-item scores of every domain
  * of a pool (or the named ones) and caches them in an HDF5 scores file. A rerun reuses scores
  * whose cache key still matches and recomputes stale ones, and prints which it did per domain.
+ * The run holds the scores file's lock (duet_scores_lock), so it never overlaps a backend or
+ * another run computing into the same file.
  *
  * Invariant: arguments are fully parsed and checked before any file is touched, and every
  * failure prints one "duet influence: ..." line on stderr.
@@ -12,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "influence/factory.h"
 #include "influence/influence.h"
 #include "influence/run.h"
+#include "influence/scores_file.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -27,8 +31,9 @@ typedef struct influence_args {
     size_t n_sets;
     const char *domains[MAX_LIST];
     size_t n_domains;
-    double train_tol;
+    double train_tol; /* 0 until --train-tol is given: the factory's default applies */
     unsigned long long seed;
+    unsigned long long threads; /* 0: one per online CPU */
     int quiet, help;
 } influence_args;
 
@@ -49,8 +54,12 @@ static void print_usage(FILE *out)
             "  --set NAME=VALUE      estimator option; repeatable\n"
             "  --domain NAME         score only this domain; repeatable (default: all)\n"
             "  --model NAME          model factory (default %s)\n"
-            "  --train-tol X         gradient-norm tolerance of training (default 1e-8)\n"
+            "  --train-tol X         gradient-norm tolerance of training (default: the model's,\n"
+            "                        1e-8 for logreg, 1e-4 for charlm and postag)\n"
             "  --seed N              seed of the training streams (default 0)\n"
+            "  --threads N           domains trained and scored at once, for models that allow\n"
+            "                        it (charlm, postag); 0 (default) means one per online CPU;\n"
+            "                        the scores do not depend on it\n"
             "  -q, --quiet           print errors only\n"
             "  -h, --help            print this help\n"
             "\nestimators and their options:\n",
@@ -142,8 +151,16 @@ static int parse_option(int argc, char **argv, int *i, influence_args *a)
         return v ? add_to_list(a->domains, &a->n_domains, v, "--domain")
                  : usage_error("%s", "--domain needs a name");
     } else if (take_value(argc, argv, i, "--train-tol", &v)) {
-        return v ? parse_number_option(v, "--train-tol", &a->train_tol)
-                 : usage_error("%s", "--train-tol needs a number");
+        if (v == NULL)
+            return usage_error("%s", "--train-tol needs a number");
+        if (parse_number_option(v, "--train-tol", &a->train_tol) != 0)
+            return 2;
+        return a->train_tol > 0 ? 0 : usage_error("%s", "--train-tol must be positive");
+    } else if (take_value(argc, argv, i, "--threads", &v)) {
+        char *end = NULL;
+        a->threads = v ? strtoull(v, &end, 10) : 0;
+        if (v == NULL || end == v || *end != '\0' || v[0] == '-' || a->threads > 64)
+            return usage_error("%s", "--threads needs an integer from 0 to 64");
     } else if (take_value(argc, argv, i, "--seed", &v)) {
         char *end = NULL;
         a->seed = v ? strtoull(v, &end, 10) : 0;
@@ -166,7 +183,7 @@ static int parse_args(int argc, char **argv, influence_args *a)
     a->estimator = "cg";
     a->kind = "influence";
     a->model = duet_influence_factories[0]->name;
-    a->train_tol = 1e-8;
+    a->train_tol = 0;
     for (int i = 1; i < argc; i++) {
         int rc = parse_option(argc, argv, &i, a);
         if (rc != 0 || a->help)
@@ -176,8 +193,6 @@ static int parse_args(int argc, char **argv, influence_args *a)
         return usage_error("%s", "missing the pool file");
     if (a->output == NULL)
         return usage_error("%s", "missing -o SCORES.h5");
-    if (!(a->train_tol > 0))
-        return usage_error("%s", "--train-tol must be positive");
     return 0;
 }
 
@@ -198,6 +213,12 @@ static duet_status build_settings(const influence_args *a, const duet_influence_
         status = duet_influence_settings_set(est, st, name, eq + 1, err);
     }
     return status;
+}
+
+static size_t online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
 }
 
 static void print_line(void *userdata, duet_log_level level, const char *message)
@@ -234,13 +255,18 @@ int duet_cmd_influence(int argc, char **argv)
             .kind = a.kind,
             .estimator = est,
             .settings = &settings,
-            .train_tol = a.train_tol,
+            .train_tol = a.train_tol > 0 ? a.train_tol : factory->default_train_tol,
             .seed = a.seed,
             .domains = a.n_domains ? a.domains : NULL,
             .n_domains = a.n_domains,
             .log = &log,
+            .threads = a.threads ? (size_t)a.threads : online_cpus(),
         };
-        st = duet_influence_run(&req, NULL, 0, &err);
+        duet_scores_lock lock;
+        st = duet_scores_lock_acquire(a.output, &lock, &log, &err);
+        if (st == DUET_OK)
+            st = duet_influence_run(&req, NULL, 0, &err);
+        duet_scores_lock_release(&lock);
     }
     if (st != DUET_OK) {
         fprintf(stderr, "duet influence: %s\n", err.msg);

@@ -5,6 +5,7 @@
 #include "embedded/charlm.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "embedded/mlr_model.h"
@@ -69,9 +70,24 @@ static uint64_t start_context(unsigned orders)
     return c;
 }
 
-/* Sorts keys[0..n) ascending by LSD radix sort on 16-bit digits, using tmp of n entries. */
+static int compare_keys(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * Sorts keys[0..n) ascending by LSD radix sort on 16-bit digits, using tmp of n entries. Below
+ * RADIX_MIN_KEYS keys a comparison sort is cheaper than clearing the 65,537-entry histogram per
+ * digit, which matters when one record is batched alone (per-example gradients in scoring).
+ */
+#define RADIX_MIN_KEYS 4096
 static void radix_sort(uint64_t *keys, uint64_t *tmp, size_t n, unsigned bits, size_t *count)
 {
+    if (n < RADIX_MIN_KEYS) {
+        qsort(keys, n, sizeof *keys, compare_keys);
+        return;
+    }
     for (unsigned shift = 0; shift < bits; shift += 16) {
         memset(count, 0, (65536 + 1) * sizeof *count);
         for (size_t i = 0; i < n; i++)

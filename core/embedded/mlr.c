@@ -9,6 +9,7 @@
 #include "embedded/mlr.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "embedded/lbfgs.h"
@@ -205,23 +206,65 @@ double duet_mlr_loss_grad(const duet_mlr_batch *b, size_t n_params, const double
     return b->weight * loss;
 }
 
+/* Adds group g's term N (diag(p) - p p^T) (sum of v's rows) to its rows of out. */
+static void hvp_group(const duet_mlr_batch *b, size_t g, const double *p, const double *v,
+                      double *out)
+{
+    size_t C = b->n_classes, f0 = b->feat_off[g], nf = b->feat_off[g + 1] - f0;
+    double dz[MLR_MAX_CLASSES];
+    duet_mlr_logits(v, C, b->feat + f0, nf, dz);
+    double mean = 0.0;
+    for (size_t c = 0; c < C; c++)
+        mean += p[c] * dz[c];
+    for (size_t c = 0; c < C; c++)
+        dz[c] = p[c] * (dz[c] - mean);
+    scatter(b, g, dz, b->weight * b->total[g], out);
+}
+
 void duet_mlr_hvp(const duet_mlr_batch *b, size_t n_params, const double *theta, const double *v,
                   double *out)
 {
     size_t C = b->n_classes;
-    double p[MLR_MAX_CLASSES], dz[MLR_MAX_CLASSES];
+    double p[MLR_MAX_CLASSES];
     memset(out, 0, n_params * sizeof *out);
     for (size_t g = 0; g < b->n_groups; g++) {
-        size_t f0 = b->feat_off[g], nf = b->feat_off[g + 1] - f0;
-        duet_mlr_logits(theta, C, b->feat + f0, nf, p);
+        size_t f0 = b->feat_off[g];
+        duet_mlr_logits(theta, C, b->feat + f0, b->feat_off[g + 1] - f0, p);
         duet_mlr_softmax(p, C);
-        duet_mlr_logits(v, C, b->feat + f0, nf, dz);
-        double mean = 0.0;
+        hvp_group(b, g, p, v, out);
+    }
+}
+
+void duet_mlr_probs(const duet_mlr_batch *b, const double *theta, double *probs)
+{
+    size_t C = b->n_classes;
+    for (size_t g = 0; g < b->n_groups; g++) {
+        size_t f0 = b->feat_off[g];
+        duet_mlr_logits(theta, C, b->feat + f0, b->feat_off[g + 1] - f0, probs + g * C);
+        duet_mlr_softmax(probs + g * C, C);
+    }
+}
+
+void duet_mlr_hvp_probs(const duet_mlr_batch *b, size_t n_params, const double *probs,
+                        const double *v, double *out)
+{
+    memset(out, 0, n_params * sizeof *out);
+    for (size_t g = 0; g < b->n_groups; g++)
+        hvp_group(b, g, probs + g * b->n_classes, v, out);
+}
+
+void duet_mlr_hess_diag(const duet_mlr_batch *b, size_t n_params, const double *theta, double *out)
+{
+    size_t C = b->n_classes;
+    double p[MLR_MAX_CLASSES];
+    memset(out, 0, n_params * sizeof *out);
+    for (size_t g = 0; g < b->n_groups; g++) {
+        size_t f0 = b->feat_off[g];
+        duet_mlr_logits(theta, C, b->feat + f0, b->feat_off[g + 1] - f0, p);
+        duet_mlr_softmax(p, C);
         for (size_t c = 0; c < C; c++)
-            mean += p[c] * dz[c];
-        for (size_t c = 0; c < C; c++)
-            dz[c] = p[c] * (dz[c] - mean);
-        scatter(b, g, dz, b->weight * b->total[g], out);
+            p[c] *= 1.0 - p[c];
+        scatter(b, g, p, b->weight * b->total[g], out);
     }
 }
 
@@ -239,6 +282,55 @@ double duet_mlr_grad_dot(const duet_mlr_batch *b, const double *theta, const dou
             sum += z[c] * vz[c];
     }
     return b->weight * sum;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+duet_status duet_mlr_grad_sqnorm(const duet_mlr_batch *b, const double *theta, double *out,
+                                 duet_error *err)
+{
+    size_t C = b->n_classes, entries = b->n_groups ? b->feat_off[b->n_groups] : 0;
+    int overflow = 0;
+    size_t zbytes =
+        duet_mul_size(duet_mul_size(b->n_groups, C, &overflow), sizeof(double), &overflow);
+    size_t pbytes = duet_mul_size(entries, sizeof(uint64_t), &overflow);
+    double *zg = overflow ? NULL : duet_malloc(zbytes ? zbytes : 1);
+    uint64_t *pairs = overflow ? NULL : duet_malloc(pbytes ? pbytes : 1);
+    if (zg == NULL || pairs == NULL) {
+        duet_free(zg);
+        duet_free(pairs);
+        return duet_error_set(err, DUET_ENOMEM, "out of memory for the gradient norm of %zu groups",
+                              b->n_groups);
+    }
+    /* Each feature entry becomes (row << 32 | group), so sorting gathers the groups of a row. */
+    for (size_t g = 0; g < b->n_groups; g++) {
+        size_t f0 = b->feat_off[g];
+        duet_mlr_logits(theta, C, b->feat + f0, b->feat_off[g + 1] - f0, zg + g * C);
+        group_loss(b, g, zg + g * C, 1);
+        for (size_t k = f0; k < b->feat_off[g + 1]; k++)
+            pairs[k] = (uint64_t)b->feat[k] << 32 | (uint64_t)g;
+    }
+    qsort(pairs, entries, sizeof *pairs, compare_u64);
+    double acc[MLR_MAX_CLASSES], sum = 0.0;
+    for (size_t k = 0; k < entries;) {
+        uint64_t row = pairs[k] >> 32;
+        memset(acc, 0, C * sizeof *acc);
+        for (; k < entries && pairs[k] >> 32 == row; k++) {
+            const double *r = zg + (pairs[k] & 0xffffffffu) * C;
+            for (size_t c = 0; c < C; c++)
+                acc[c] += r[c];
+        }
+        for (size_t c = 0; c < C; c++)
+            sum += acc[c] * acc[c];
+    }
+    duet_free(zg);
+    duet_free(pairs);
+    *out = b->weight * b->weight * sum;
+    return DUET_OK;
 }
 
 typedef struct train_ctx {

@@ -50,8 +50,32 @@ double duet_mlr_loss_grad(const duet_mlr_batch *b, size_t n_params, const double
 void duet_mlr_hvp(const duet_mlr_batch *b, size_t n_params, const double *theta, const double *v,
                   double *out);
 
+/* probs[g * C + c] = softmax of group g's logits at theta, for every group (n_groups * C). */
+void duet_mlr_probs(const duet_mlr_batch *b, const double *theta, double *probs);
+
+/*
+ * duet_mlr_hvp with the group probabilities of duet_mlr_probs at the same theta, which skips
+ * the logits and exponentials of theta: the repeated products of a linear solve need only v.
+ */
+void duet_mlr_hvp_probs(const duet_mlr_batch *b, size_t n_params, const double *probs,
+                        const double *v, double *out);
+
+/*
+ * out[0..n_params-1] = weight * sum over groups containing row f of N p_c (1 - p_c): the Hessian
+ * diagonal of the batch loss, exact when no row occurs twice in a group.
+ */
+void duet_mlr_hess_diag(const duet_mlr_batch *b, size_t n_params, const double *theta, double *out);
+
 /* Returns (gradient of the batch loss at theta) . v without forming the gradient. */
 double duet_mlr_grad_dot(const duet_mlr_batch *b, const double *theta, const double *v);
+
+/*
+ * Stores |gradient of the batch loss at theta|^2 in *out without forming the dense gradient:
+ * the per-group z-gradients are summed per feature row (rows shared by several groups add up
+ * before squaring). Work and memory grow with the batch's feature entries, not with n_params.
+ */
+duet_status duet_mlr_grad_sqnorm(const duet_mlr_batch *b, const double *theta, double *out,
+                                 duet_error *err);
 
 /* Writes the logits of a feature set into z[0..C-1]. */
 void duet_mlr_logits(const double *theta, size_t n_classes, const uint32_t *feat, size_t n_feat,

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "util/mem.h"
+
 static uint64_t hash_set(const uint64_t *set, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -42,6 +44,7 @@ static duet_status batch_for(duet_mlr_model *m, const uint64_t *set, size_t n_se
     if (status != DUET_OK)
         return status;
     m->cache_valid = 0;
+    m->probs_groups = 0;
     duet_mlr_batch_clear(&m->batch, m->n_classes, 1.0 / (double)n_set);
     status = m->build(m->owner, set, n_set, &m->batch, err);
     if (status != DUET_OK)
@@ -81,13 +84,63 @@ static duet_status model_grad(void *self, const double *theta, const uint64_t *s
     return status;
 }
 
+static uint64_t hash_theta(const double *theta, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &theta[i], sizeof bits);
+        h = (h ^ bits) * 0x100000001b3ull;
+        h ^= h >> 31;
+    }
+    return h;
+}
+
+/* Makes m->probs hold the cached batch's group probabilities at theta. */
+static duet_status probs_for(duet_mlr_model *m, const double *theta, duet_error *err)
+{
+    uint64_t h = hash_theta(theta, m->n_params);
+    size_t groups = m->batch.n_groups;
+    if (m->probs_groups == groups && groups > 0 && m->probs_theta == h)
+        return DUET_OK;
+    m->probs_groups = 0;
+    if (groups > m->probs_cap) {
+        int overflow = 0;
+        size_t bytes = duet_mul_size(duet_mul_size(groups, m->n_classes, &overflow), sizeof(double),
+                                     &overflow);
+        double *grown = overflow ? NULL : duet_realloc(m->probs, bytes);
+        if (grown == NULL)
+            return duet_error_set(err, DUET_ENOMEM,
+                                  "%s: out of memory for the probabilities of %zu groups", m->name,
+                                  groups);
+        m->probs = grown;
+        m->probs_cap = groups;
+    }
+    duet_mlr_probs(&m->batch, theta, m->probs);
+    m->probs_groups = groups;
+    m->probs_theta = h;
+    return DUET_OK;
+}
+
 static duet_status model_hvp(void *self, const double *theta, const uint64_t *set, size_t n_set,
                              const double *v, double *out, duet_error *err)
 {
     duet_mlr_model *m = self;
     duet_status status = batch_for(m, set, n_set, err);
     if (status == DUET_OK)
-        duet_mlr_hvp(&m->batch, m->n_params, theta, v, out);
+        status = probs_for(m, theta, err);
+    if (status == DUET_OK)
+        duet_mlr_hvp_probs(&m->batch, m->n_params, m->probs, v, out);
+    return status;
+}
+
+static duet_status model_hess_diag(void *self, const double *theta, const uint64_t *set,
+                                   size_t n_set, double *d, duet_error *err)
+{
+    duet_mlr_model *m = self;
+    duet_status status = batch_for(m, set, n_set, err);
+    if (status == DUET_OK)
+        duet_mlr_hess_diag(&m->batch, m->n_params, theta, d);
     return status;
 }
 
@@ -108,6 +161,16 @@ static duet_status model_example_grad(void *self, const double *theta, uint64_t 
     duet_status status = batch_for_example(m, example, err);
     if (status == DUET_OK)
         duet_mlr_loss_grad(&m->single, m->n_params, theta, g);
+    return status;
+}
+
+static duet_status model_example_grad_sqnorm(void *self, const double *theta, uint64_t example,
+                                             double *out, duet_error *err)
+{
+    duet_mlr_model *m = self;
+    duet_status status = batch_for_example(m, example, err);
+    if (status == DUET_OK)
+        status = duet_mlr_grad_sqnorm(&m->single, theta, out, err);
     return status;
 }
 
@@ -171,12 +234,17 @@ duet_diffmodel duet_mlr_model_diffmodel(duet_mlr_model *m)
     d.hvp = model_hvp;
     d.example_grad_dot = model_example_grad_dot;
     d.example_grad = model_example_grad;
+    d.example_grad_sqnorm = model_example_grad_sqnorm;
+    d.hess_diag = model_hess_diag;
     d.train = model_train;
     return d;
 }
 
 void duet_mlr_model_release(duet_mlr_model *m)
 {
+    duet_free(m->probs);
+    m->probs = NULL;
+    m->probs_groups = m->probs_cap = 0;
     duet_mlr_batch_free(&m->batch);
     duet_mlr_batch_free(&m->single);
     m->cache_valid = 0;

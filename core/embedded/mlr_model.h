@@ -3,7 +3,9 @@
  * turns a set of example indices into a batch of groups (duet_mlr_batch). On top of it this
  * adapter provides loss, gradient, Hessian-vector product, per-example gradients and training.
  * The batch of the last set is cached (keyed by the set's length and a hash of its indices), so
- * repeated calls on one set, as conjugate-gradient solvers make, build it once.
+ * repeated calls on one set, as conjugate-gradient solvers make, build it once. Hessian-vector
+ * products also keep the batch's class probabilities at the last theta, keyed by a hash of its
+ * values.
  * Not safe for concurrent calls on one model.
  */
 #ifndef DUET_MLR_MODEL_H
@@ -43,6 +45,13 @@ typedef struct duet_mlr_model {
     uint64_t cache_hash;
     size_t cache_n;
     int cache_valid;
+    /*
+     * Group probabilities of the cached batch at the parameters whose hash is probs_theta, for
+     * repeated Hessian-vector products at one theta; probs_groups == 0 when not computed.
+     */
+    double *probs;
+    size_t probs_groups, probs_cap;
+    uint64_t probs_theta;
     duet_mlr_batch single;          /* scratch for one example */
     duet_mlr_train_info last_train; /* statistics of the last train call */
 } duet_mlr_model;

@@ -30,6 +30,13 @@ typedef struct duet_influence_domain {
 typedef struct duet_influence_model_factory {
     const char *name;    /* value of --model */
     const char *summary; /* one line for --help */
+    /* Gradient-norm tolerance of training that `duet influence` uses without --train-tol. */
+    double default_train_tol;
+    /*
+     * 1 when domain_open, domain_close and the models they return may be used for different
+     * domains on different threads at once (so runs may train domains in parallel).
+     */
+    int concurrent_domains;
     /* Opens the pool file at path; *state is freed by close (which accepts NULL). */
     duet_status (*open)(const char *pool_path, void **state, duet_error *err);
     void (*close)(void *state);

@@ -180,6 +180,27 @@ duet_status duet_influence_scores(const duet_influence_problem *pb, const uint64
     return status;
 }
 
+/* Stores g(z) . v and |g(z)|^2 of one training item, sparsely when the model allows it. */
+static duet_status less_terms(const duet_diffmodel *m, const double *theta, uint64_t example,
+                              const double *v, double *g, double *gv, double *gg, duet_error *err)
+{
+    size_t p = m->n_params;
+    if (m->example_grad_sqnorm != NULL) {
+        duet_status status = m->example_grad_dot(m->self, theta, example, v, gv, err);
+        if (status == DUET_OK)
+            status = m->example_grad_sqnorm(m->self, theta, example, gg, err);
+        return status;
+    }
+    duet_status status = m->example_grad(m->self, theta, example, g, err);
+    *gv = 0;
+    *gg = 0;
+    for (size_t j = 0; j < p && status == DUET_OK; j++) {
+        *gv += g[j] * v[j];
+        *gg += g[j] * g[j];
+    }
+    return status;
+}
+
 duet_status duet_influence_less_scores(const duet_influence_problem *pb, const uint64_t *heldout,
                                        size_t n_heldout, double *scores, duet_error *err)
 {
@@ -198,12 +219,8 @@ duet_status duet_influence_less_scores(const duet_influence_problem *pb, const u
         vnorm += v[j] * v[j];
     vnorm = sqrt(vnorm);
     for (size_t k = 0; k < pb->n_train && status == DUET_OK; k++) {
-        status = m->example_grad(m->self, pb->theta, pb->train[k], g, err);
         double gv = 0, gg = 0;
-        for (size_t j = 0; j < p; j++) {
-            gv += g[j] * v[j];
-            gg += g[j] * g[j];
-        }
+        status = less_terms(m, pb->theta, pb->train[k], v, g, &gv, &gg, err);
         scores[k] = gg > 0 && vnorm > 0 ? gv / (sqrt(gg) * vnorm) : 0.0;
     }
     duet_free(v);

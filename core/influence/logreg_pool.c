@@ -14,6 +14,7 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include "backends/embedded.h"
 #include "influence/factory.h"
 #include "model/logreg.h"
 #include "util/mem.h"
@@ -267,6 +268,7 @@ static duet_status pool_domain_open(void *state, size_t domain, duet_influence_d
 const duet_influence_model_factory duet_influence_factory_logreg = {
     .name = "logreg",
     .summary = "multinomial logistic regression over a feature pool file",
+    .default_train_tol = 1e-8,
     .open = pool_open,
     .close = pool_close,
     .domain_count = pool_domain_count,
@@ -278,6 +280,8 @@ const duet_influence_model_factory duet_influence_factory_logreg = {
 
 const duet_influence_model_factory *const duet_influence_factories[] = {
     &duet_influence_factory_logreg,
+    &duet_influence_factory_charlm,
+    &duet_influence_factory_postag,
     NULL,
 };
 

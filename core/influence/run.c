@@ -2,11 +2,17 @@
  * The cached scoring loop behind `duet influence`: key, probe, and train-score-write per
  * domain.
  *
+ * Domains whose scores must be computed are trained and scored on up to req->threads worker
+ * threads when the factory allows concurrent domains. Only the main thread touches the scores
+ * file and the log, in the order of the domains, so results and output do not depend on the
+ * thread count.
+ *
  * Invariant: a domain's dataset is rewritten only after its scores were computed in full, so an
  * interrupted or failed run leaves either the old scores or the new ones, never a mix.
  */
 #include "influence/run.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -92,31 +98,75 @@ done:
     return st;
 }
 
-/* Trains, scores and writes one domain. */
-static duet_status compute_domain(const duet_influence_request *req, void *pool, size_t index,
-                                  duet_scores_meta *meta, double started, duet_error *err)
+/* One domain of a run: what the probe found and, once computed, its scores. */
+typedef struct domain_job {
+    size_t index; /* the factory's domain index */
+    const char *name;
+    char key[17];
+    int needed; /* 1 when the scores must be computed */
+    /* Filled by whoever computes the job; read by the main thread once done is set. */
+    int done;
+    duet_status status;
+    duet_error err;
+    double *scores; /* [n_train], owned */
+    size_t n_train, n_heldout;
+    duet_influence_report rep;
+    double seconds;
+} domain_job;
+
+/* The jobs and the hand-out state that worker threads share with the main thread. */
+typedef struct run_shared {
+    const duet_influence_request *req;
+    void *pool;
+    domain_job *jobs;
+    size_t n_jobs;
+    size_t next; /* first job not yet handed out */
+    int stop;    /* set by the main thread after a failure or at the end */
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+} run_shared;
+
+/* Opens, trains and scores one domain into the job (no file access, no logging). */
+static void compute_job(const duet_influence_request *req, void *pool, domain_job *job)
 {
-    const char *name = req->factory->domain_name(pool, index);
+    double started = seconds_now();
     duet_influence_domain dom;
-    duet_influence_report rep = {0};
-    double *scores = NULL;
-    duet_status st = req->factory->domain_open(pool, index, &dom, err);
-    if (st != DUET_OK)
-        return st;
-    st = score_domain(req, &dom, name, &scores, &rep, err);
-    meta->n_heldout = (int64_t)dom.n_heldout;
-    meta->seconds = seconds_now() - started;
-    if (st == DUET_OK)
-        st = duet_scores_write(req->scores_path, req->kind, name, scores, dom.n_train, meta, err);
-    if (st == DUET_OK)
-        duet_logf(req->log, DUET_LOG_INFO,
-                  "domain %s: computed %s scores of %zu items against %zu held-out items with "
-                  "%s in %.3f s (%zu Hessian-vector products)",
-                  name, req->kind, dom.n_train, dom.n_heldout, meta->estimator, meta->seconds,
-                  rep.hvps);
-    duet_free(scores);
+    duet_error_clear(&job->err);
+    job->status = req->factory->domain_open(pool, job->index, &dom, &job->err);
+    if (job->status != DUET_OK)
+        return;
+    job->n_train = dom.n_train;
+    job->n_heldout = dom.n_heldout;
+    job->status = score_domain(req, &dom, job->name, &job->scores, &job->rep, &job->err);
     req->factory->domain_close(pool, &dom);
-    return st;
+    job->seconds = seconds_now() - started;
+}
+
+/* Index of the next needed job at or after sh->next, or n_jobs; call with the mutex held. */
+static size_t take_job(run_shared *sh)
+{
+    size_t k = sh->next;
+    while (k < sh->n_jobs && !sh->jobs[k].needed)
+        k++;
+    sh->next = k < sh->n_jobs ? k + 1 : k;
+    return k;
+}
+
+static void *worker(void *arg)
+{
+    run_shared *sh = arg;
+    for (;;) {
+        pthread_mutex_lock(&sh->mutex);
+        size_t k = sh->stop ? sh->n_jobs : take_job(sh);
+        pthread_mutex_unlock(&sh->mutex);
+        if (k == sh->n_jobs)
+            return NULL;
+        compute_job(sh->req, sh->pool, &sh->jobs[k]);
+        pthread_mutex_lock(&sh->mutex);
+        sh->jobs[k].done = 1;
+        pthread_cond_broadcast(&sh->cond);
+        pthread_mutex_unlock(&sh->mutex);
+    }
 }
 
 static duet_status find_domain(const duet_influence_request *req, void *pool, const char *name,
@@ -134,34 +184,147 @@ static duet_status find_domain(const duet_influence_request *req, void *pool, co
                           req->pool_path, n, n ? req->factory->domain_name(pool, 0) : "-");
 }
 
-/* Reuses or computes one domain. */
-static duet_status run_domain(const duet_influence_request *req, void *pool, size_t index,
-                              duet_scores_meta *meta, duet_scores_outcome *outcome, duet_error *err)
+/* Resolves one domain and probes its cached scores, logging a reuse or a stale key. */
+static duet_status probe_job(const duet_influence_request *req, void *pool, size_t k,
+                             const duet_scores_meta *meta, domain_job *job,
+                             duet_scores_outcome *outcome, duet_error *err)
 {
-    const char *name = req->factory->domain_name(pool, index);
-    double started = seconds_now();
-    cache_key(req, meta, name, meta->key);
+    job->index = k;
+    duet_status st = DUET_OK;
+    if (req->domains != NULL)
+        st = find_domain(req, pool, req->domains[k], &job->index, err);
+    if (st != DUET_OK)
+        return st;
+    job->name = req->factory->domain_name(pool, job->index);
+    cache_key(req, meta, job->name, job->key);
     int found = 0;
     uint64_t n_cached = 0;
     duet_scores_meta cached;
-    duet_status st =
-        duet_scores_probe(req->scores_path, req->kind, name, &found, &n_cached, &cached, err);
+    st = duet_scores_probe(req->scores_path, req->kind, job->name, &found, &n_cached, &cached, err);
     if (st != DUET_OK)
         return st;
-    if (found && strcmp(cached.key, meta->key) == 0) {
+    if (found && strcmp(cached.key, job->key) == 0) {
         *outcome = DUET_SCORES_REUSED;
         duet_logf(req->log, DUET_LOG_INFO,
-                  "domain %s: reused cached %s scores of %llu items (key %s)", name, req->kind,
-                  (unsigned long long)n_cached, meta->key);
+                  "domain %s: reused cached %s scores of %llu items (key %s)", job->name, req->kind,
+                  (unsigned long long)n_cached, job->key);
         return DUET_OK;
     }
+    job->needed = 1;
     *outcome = found ? DUET_SCORES_RECOMPUTED : DUET_SCORES_COMPUTED;
     if (found)
         duet_logf(req->log, DUET_LOG_INFO,
                   "domain %s: cached %s scores are stale (key %s, now %s: the pool, model or "
                   "estimator settings changed); recomputing",
-                  name, req->kind, cached.key[0] ? cached.key : "none", meta->key);
-    return compute_domain(req, pool, index, meta, started, err);
+                  job->name, req->kind, cached.key[0] ? cached.key : "none", job->key);
+    return DUET_OK;
+}
+
+/* Writes a computed job to the scores file and logs it. */
+static duet_status commit_job(const duet_influence_request *req, duet_scores_meta *meta,
+                              const domain_job *job, duet_error *err)
+{
+    snprintf(meta->key, sizeof meta->key, "%s", job->key);
+    meta->n_heldout = (int64_t)job->n_heldout;
+    meta->seconds = job->seconds;
+    duet_status st = duet_scores_write(req->scores_path, req->kind, job->name, job->scores,
+                                       job->n_train, meta, err);
+    if (st == DUET_OK)
+        duet_logf(req->log, DUET_LOG_INFO,
+                  "domain %s: computed %s scores of %zu items against %zu held-out items with "
+                  "%s in %.3f s (%zu Hessian-vector products)",
+                  job->name, req->kind, job->n_train, job->n_heldout, meta->estimator, job->seconds,
+                  job->rep.hvps);
+    return st;
+}
+
+/* Starts up to `requested` workers; returns how many started (0 means compute inline). */
+static size_t start_workers(run_shared *sh, pthread_t *threads, size_t requested)
+{
+    size_t started = 0;
+    while (started < requested && pthread_create(&threads[started], NULL, worker, sh) == 0)
+        started++;
+    return started;
+}
+
+/*
+ * Computes the needed jobs (on `workers` threads, or inline when 0) and commits them in job
+ * order, so the file and the log are the same for any thread count. Stops at the first failure.
+ */
+static duet_status compute_and_commit(run_shared *sh, size_t n_threads, duet_scores_meta *meta,
+                                      duet_error *err)
+{
+    pthread_t threads[DUET_INFLUENCE_MAX_THREADS];
+    size_t workers = n_threads > 1 ? start_workers(sh, threads, n_threads) : 0;
+    duet_status st = DUET_OK;
+    for (size_t k = 0; k < sh->n_jobs && st == DUET_OK; k++) {
+        domain_job *job = &sh->jobs[k];
+        if (!job->needed)
+            continue;
+        if (workers == 0) {
+            compute_job(sh->req, sh->pool, job);
+        } else {
+            pthread_mutex_lock(&sh->mutex);
+            while (!job->done)
+                pthread_cond_wait(&sh->cond, &sh->mutex);
+            pthread_mutex_unlock(&sh->mutex);
+        }
+        st = job->status;
+        if (st != DUET_OK)
+            *err = job->err;
+        else
+            st = commit_job(sh->req, meta, job, err);
+        duet_free(job->scores);
+        job->scores = NULL;
+    }
+    pthread_mutex_lock(&sh->mutex);
+    sh->stop = 1;
+    pthread_mutex_unlock(&sh->mutex);
+    for (size_t t = 0; t < workers; t++)
+        pthread_join(threads[t], NULL);
+    return st;
+}
+
+/* Threads a run uses: the request's, at most one per needed domain, and 1 for factories that
+ * cannot open domains concurrently. */
+static size_t thread_count(const duet_influence_request *req, const domain_job *jobs, size_t n)
+{
+    size_t needed = 0;
+    for (size_t k = 0; k < n; k++)
+        needed += (size_t)jobs[k].needed;
+    size_t t =
+        req->threads < DUET_INFLUENCE_MAX_THREADS ? req->threads : DUET_INFLUENCE_MAX_THREADS;
+    if (!req->factory->concurrent_domains || t > needed)
+        t = req->factory->concurrent_domains ? needed : 1;
+    return t;
+}
+
+static duet_status run_jobs(const duet_influence_request *req, void *pool, duet_scores_meta *meta,
+                            duet_scores_outcome *outcomes, size_t capacity, duet_error *err)
+{
+    size_t count = req->domains ? req->n_domains : req->factory->domain_count(pool);
+    domain_job *jobs = duet_calloc(count ? count : 1, sizeof *jobs);
+    if (jobs == NULL)
+        return duet_error_set(err, DUET_ENOMEM, "influence run: no memory for %zu domains", count);
+    duet_status st = DUET_OK;
+    for (size_t k = 0; k < count && st == DUET_OK; k++) {
+        duet_scores_outcome outcome = DUET_SCORES_COMPUTED;
+        st = probe_job(req, pool, k, meta, &jobs[k], &outcome, err);
+        if (st == DUET_OK && outcomes != NULL && k < capacity)
+            outcomes[k] = outcome;
+    }
+    if (st == DUET_OK) {
+        run_shared sh = {.req = req, .pool = pool, .jobs = jobs, .n_jobs = count};
+        pthread_mutex_init(&sh.mutex, NULL);
+        pthread_cond_init(&sh.cond, NULL);
+        st = compute_and_commit(&sh, thread_count(req, jobs, count), meta, err);
+        pthread_cond_destroy(&sh.cond);
+        pthread_mutex_destroy(&sh.mutex);
+    }
+    for (size_t k = 0; k < count; k++)
+        duet_free(jobs[k].scores);
+    duet_free(jobs);
+    return st;
 }
 
 duet_status duet_influence_run(const duet_influence_request *req, duet_scores_outcome *outcomes,
@@ -176,22 +339,14 @@ duet_status duet_influence_run(const duet_influence_request *req, duet_scores_ou
     if (st != DUET_OK)
         return st;
     duet_hash_hex(pool_hash, meta.pool_hash);
-    void *pool = NULL;
-    st = req->factory->open(req->pool_path, &pool, err);
+    void *pool = req->pool_state;
+    if (pool == NULL)
+        st = req->factory->open(req->pool_path, &pool, err);
     if (st != DUET_OK)
         return st;
     snprintf(meta.model, sizeof meta.model, "%s", req->factory->model_settings(pool));
-    size_t count = req->domains ? req->n_domains : req->factory->domain_count(pool);
-    for (size_t k = 0; k < count && st == DUET_OK; k++) {
-        size_t index = k;
-        if (req->domains != NULL)
-            st = find_domain(req, pool, req->domains[k], &index, err);
-        duet_scores_outcome outcome = DUET_SCORES_COMPUTED;
-        if (st == DUET_OK)
-            st = run_domain(req, pool, index, &meta, &outcome, err);
-        if (st == DUET_OK && outcomes != NULL && k < capacity)
-            outcomes[k] = outcome;
-    }
-    req->factory->close(pool);
+    st = run_jobs(req, pool, &meta, outcomes, capacity, err);
+    if (req->pool_state == NULL)
+        req->factory->close(pool);
     return st;
 }

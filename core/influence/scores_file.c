@@ -7,8 +7,11 @@
  */
 #include "influence/scores_file.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -428,4 +431,46 @@ duet_status duet_scores_write(const char *path, const char *kind, const char *do
     if (H5Fclose(file) < 0 && st == DUET_OK)
         st = duet_error_set(err, DUET_EIO, "cannot finish writing scores file %s", path);
     return st;
+}
+
+/* ---------------------------------------------------------------- lock */
+
+duet_status duet_scores_lock_acquire(const char *path, duet_scores_lock *lock, const duet_log *log,
+                                     duet_error *err)
+{
+    char name[4096];
+    lock->fd = -1;
+    if ((size_t)snprintf(name, sizeof name, "%s.lock", path) >= sizeof name)
+        return duet_error_set(err, DUET_EINVAL, "scores file path %s is too long", path);
+    int fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        fd = open(name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return duet_error_set(err, DUET_EIO,
+                              "cannot create the lock file %s (%s); make its folder writable or "
+                              "put the scores file elsewhere",
+                              name, strerror(errno));
+    int rc = flock(fd, LOCK_EX | LOCK_NB);
+    if (rc != 0 && errno == EWOULDBLOCK) {
+        duet_logf(log, DUET_LOG_INFO,
+                  "waiting for %s: another process is computing or reading scores", name);
+        do
+            rc = flock(fd, LOCK_EX);
+        while (rc != 0 && errno == EINTR);
+    }
+    if (rc != 0) {
+        int saved = errno;
+        close(fd);
+        return duet_error_set(err, DUET_EIO, "cannot lock %s: %s", name, strerror(saved));
+    }
+    lock->fd = fd;
+    return DUET_OK;
+}
+
+void duet_scores_lock_release(duet_scores_lock *lock)
+{
+    if (lock->fd < 0)
+        return;
+    close(lock->fd); /* closing the descriptor releases the flock */
+    lock->fd = -1;
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "util/error.h"
+#include "util/log.h"
 
 #define DUET_SCORES_FORMAT  "duet-scores"
 #define DUET_SCORES_VERSION 1
@@ -77,5 +78,29 @@ duet_status duet_scores_read(const char *path, const char *kind, const char *dom
 duet_status duet_scores_write(const char *path, const char *kind, const char *domain,
                               const double *scores, uint64_t n, const duet_scores_meta *meta,
                               duet_error *err);
+
+/*
+ * An advisory lock that serializes processes sharing one scores file: an exclusive flock(2) on
+ * the lock file "<path>.lock" beside it, created when absent and never removed (removing it
+ * would let two processes lock different files). Backends computing scores on first use and
+ * `duet influence` hold it around their probe, compute, write and read. A second process
+ * therefore waits for the first and then finds the scores cached. The lock belongs to the open
+ * file description, so a child forked while it is held shares it until the child closes fd.
+ */
+typedef struct duet_scores_lock {
+    int fd; /* -1 when not held */
+} duet_scores_lock;
+
+/*
+ * Takes the lock of the scores file at path, waiting while another process has it. Before
+ * waiting it logs one INFO line on log (may be NULL). When the lock file cannot be created (a
+ * read-only folder), an existing one is opened read-only; if neither works, fails with DUET_EIO
+ * naming the lock file.
+ */
+duet_status duet_scores_lock_acquire(const char *path, duet_scores_lock *lock, const duet_log *log,
+                                     duet_error *err);
+
+/* Releases the lock; a lock that is not held (fd -1) is left alone. */
+void duet_scores_lock_release(duet_scores_lock *lock);
 
 #endif

@@ -39,6 +39,19 @@ typedef struct duet_diffmodel {
     /* g[0..p-1] = gradient of l(example; theta), dense. */
     duet_status (*example_grad)(void *self, const double *theta, uint64_t example, double *g,
                                 duet_error *err);
+    /*
+     * Optional (NULL when absent): *out = |gradient of l(example; theta)|^2 without forming the
+     * dense gradient. LESS scores use it in place of example_grad when the gradient is sparse.
+     */
+    duet_status (*example_grad_sqnorm)(void *self, const double *theta, uint64_t example,
+                                       double *out, duet_error *err);
+    /*
+     * Optional (NULL when absent): d[0..p-1] = the diagonal of the Hessian of L_S at theta, or
+     * a positive-semidefinite approximation of it. Conjugate gradient uses it as a Jacobi
+     * preconditioner.
+     */
+    duet_status (*hess_diag)(void *self, const double *theta, const uint64_t *set, size_t n_set,
+                             double *d, duet_error *err);
     /* Minimizes J_S from theta (in: start, out: minimizer) to gradient norm <= tol. */
     duet_status (*train)(void *self, const uint64_t *set, size_t n_set, double tol, duet_rng *rng,
                          double *theta, duet_error *err);

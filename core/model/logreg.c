@@ -380,6 +380,8 @@ void duet_logreg_diffmodel(duet_logreg *m, duet_diffmodel *out)
     out->hvp = logreg_hvp;
     out->example_grad_dot = logreg_example_grad_dot;
     out->example_grad = logreg_example_grad;
+    out->example_grad_sqnorm = NULL;
+    out->hess_diag = NULL;
     out->train = logreg_train;
 }
 

@@ -41,7 +41,8 @@ typedef struct duet_method_env {
     size_t iterations;               /* T */
     size_t samples;                  /* k: inner samples per iteration */
     duet_goal goal;
-    uint64_t seed; /* seed of this (task, method, trial) */
+    uint64_t seed;      /* seed of this (task, method, trial) */
+    uint64_t task_seed; /* seed of the task alone: equal for every method and trial */
     const duet_log *log;
     const duet_backend_type *backend_type; /* for task-agnostic methods that train proxies */
     void *backend;

@@ -386,6 +386,8 @@ static duet_status trial_start(runner *rn, size_t ti, size_t mi, size_t trial, t
         .samples = k,
         .goal = tr->task->info.goal,
         .seed = tr->seed_method,
+        .task_seed = duet_seed_label(
+            duet_seed_label(duet_seed_label(cfg->seed, "task"), cfg->tasks[ti].name), "task-level"),
         .log = rn->opt->log,
         .backend_type = cfg->backend,
         .backend = rn->backend,

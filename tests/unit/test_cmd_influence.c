@@ -62,10 +62,16 @@ static void influence_command_caches(void **state)
     assert_int_equal(run_captured(duet_cmd_influence, 2, help, log), 0);
     assert_true(file_contains(log, "usage: duet influence"));
     assert_true(file_contains(log, "max_iter"));
+    assert_true(file_contains(log, "charlm"));
+    assert_true(file_contains(log, "postag"));
+    assert_true(file_contains(log, "--threads"));
 
     char *first[] = {"influence", pool, "--estimator", "lissa", "--set", "depth=50", "-o", scores};
     assert_int_equal(run_captured(duet_cmd_influence, 8, first, log), 0);
     assert_true(file_contains(log, "domain d02: computed influence scores"));
+    char lock[700];
+    snprintf(lock, sizeof lock, "%s.lock", scores);
+    assert_int_equal(access(lock, F_OK), 0); /* the lock file stays for later processes */
     duet_scores_meta meta;
     double v[40];
     assert_int_equal(duet_scores_read(scores, "influence", "d02", 40, v, &meta, &err), DUET_OK);
@@ -107,6 +113,15 @@ static void influence_command_rejects_bad_usage(void **state)
     assert_true(file_contains(log, "/nonexistent/pool.h5"));
     char *dangling[] = {"influence", pool, "-o"};
     assert_int_equal(run_captured(duet_cmd_influence, 3, dangling, log), 2);
+    char *bad_threads[] = {"influence", pool, "--threads", "-1", "-o", scores};
+    assert_int_equal(run_captured(duet_cmd_influence, 6, bad_threads, log), 2);
+    assert_true(file_contains(log, "--threads needs an integer from 0 to 64"));
+    char *zero_tol[] = {"influence", pool, "--train-tol", "0", "-o", scores};
+    assert_int_equal(run_captured(duet_cmd_influence, 6, zero_tol, log), 2);
+    assert_true(file_contains(log, "--train-tol must be positive"));
+    char *bad_model[] = {"influence", pool, "--model", "charlm", "-o", scores};
+    assert_int_equal(run_captured(duet_cmd_influence, 6, bad_model, log), 1);
+    assert_true(file_contains(log, pool)); /* a logistic-regression pool is no text pool */
 }
 
 static void bench_command_prints_rows(void **state)
@@ -118,9 +133,13 @@ static void bench_command_prints_rows(void **state)
     char *args[] = {"influence", "--domains",  "2", "--items",   "200", "--heldout",
                     "50",        "--features", "4", "--classes", "3"};
     assert_int_equal(run_captured(duet_cmd_bench_influence, 11, args, log), 0);
-    assert_true(file_contains(log, "400 training items, 15 parameters"));
+    assert_true(file_contains(log, "400 training items, 15 parameters, 1 thread;"));
     assert_true(file_contains(log, "exact"));
     assert_true(file_contains(log, "datainf"));
+    char *threaded[] = {"influence", "--domains",  "2", "--items",   "200", "--heldout",
+                        "50",        "--features", "4", "--threads", "2"};
+    assert_int_equal(run_captured(duet_cmd_bench_influence, 11, threaded, log), 0);
+    assert_true(file_contains(log, "2 threads"));
     char *bad[] = {"influence", "--estimators", "cg,newton"};
     assert_int_equal(run_captured(duet_cmd_bench_influence, 3, bad, log), 2);
     assert_true(file_contains(log, "unknown estimator newton"));

@@ -1,6 +1,7 @@
 /*
  * The embedded models as differentiable models: loss, gradient and Hessian-vector product
- * against central finite differences, per-example gradients against the set gradient, the
+ * against central finite differences, per-example gradients (and their sparse dot products and
+ * squared norms) against the set gradient, the Hessian diagonal against unit products, the
  * loss at zero against its closed form, convergence to the tolerance, and determinism.
  */
 #include "testutil.h"
@@ -162,6 +163,20 @@ static void hvp_matches_differences(void **state)
     assert_true(norm > 1e-3);
     for (size_t i = 0; i < p; i++)
         assert_close((gp[i] - gm[i]) / (2 * h), hv[i], 1e-5, 1e-7 * norm);
+
+    /* The model keeps probabilities at the last theta. After theta changes in place, the
+     * product must again match differences at the new theta. */
+    for (size_t i = 0; i < p; i++)
+        theta[i] += 0.2 * v[(i * 7) % p];
+    assert_int_equal(m->hvp(m->self, theta, all_examples, f->n_examples, v, hv, NULL), DUET_OK);
+    for (size_t i = 0; i < p; i++)
+        x[i] = theta[i] + h * v[i];
+    assert_int_equal(m->grad(m->self, x, all_examples, f->n_examples, gp, NULL), DUET_OK);
+    for (size_t i = 0; i < p; i++)
+        x[i] = theta[i] - h * v[i];
+    assert_int_equal(m->grad(m->self, x, all_examples, f->n_examples, gm, NULL), DUET_OK);
+    for (size_t i = 0; i < p; i++)
+        assert_close((gp[i] - gm[i]) / (2 * h), hv[i], 1e-5, 1e-7 * norm);
     free(theta);
     free(v);
     free(hv);
@@ -188,6 +203,11 @@ static void example_gradients_consistent(void **state)
         }
         assert_int_equal(m->example_grad_dot(m->self, theta, e, v, &fast, NULL), DUET_OK);
         assert_close(fast, dot, 1e-10, 1e-10);
+        double sq = 0.0, sparse = -1.0;
+        for (size_t i = 0; i < p; i++)
+            sq += ge[i] * ge[i];
+        assert_int_equal(m->example_grad_sqnorm(m->self, theta, e, &sparse, NULL), DUET_OK);
+        assert_close(sparse, sq, 1e-10, 1e-12);
     }
     assert_int_equal(m->grad(m->self, theta, all_examples, n, g, NULL), DUET_OK);
     for (size_t i = 0; i < p; i++)
@@ -197,6 +217,38 @@ static void example_gradients_consistent(void **state)
     free(g);
     free(ge);
     free(mean);
+}
+
+/*
+ * The Hessian diagonal equals e_j^T H e_j for every parameter j of a character model with one
+ * context order, where no feature row occurs twice in a group, so the diagonal is exact.
+ */
+static void hess_diag_matches_products(void **state)
+{
+    (void)state;
+    duet_records records;
+    fill_texts(&records);
+    const duet_records *lists[1] = {&records};
+    duet_charlm_config config = {11, 1, 40, {0.05, 500, 8, 0}};
+    duet_charlm *lm = NULL;
+    assert_int_equal(duet_charlm_new(&config, lists, 1, &lm, NULL), DUET_OK);
+    duet_diffmodel m = duet_charlm_diffmodel(lm);
+    size_t p = m.n_params;
+    double *theta = random_vector(p, 6, 0.3), *diag = malloc(p * sizeof *diag);
+    double *unit = calloc(p, sizeof *unit), *col = malloc(p * sizeof *col);
+    assert_int_equal(m.hess_diag(m.self, theta, all_examples, N_TEXTS, diag, NULL), DUET_OK);
+    for (size_t j = 0; j < p; j++) {
+        unit[j] = 1.0;
+        assert_int_equal(m.hvp(m.self, theta, all_examples, N_TEXTS, unit, col, NULL), DUET_OK);
+        unit[j] = 0.0;
+        assert_close(diag[j], col[j], 1e-12, 1e-14);
+    }
+    free(theta);
+    free(diag);
+    free(unit);
+    free(col);
+    duet_charlm_free(lm);
+    duet_records_free(&records);
 }
 
 /* At theta = 0 every prediction is uniform, so the mean loss is mean(tokens) * log(C). */
@@ -321,6 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(training_converges, setup_tagger, teardown),
         cmocka_unit_test_setup_teardown(training_deterministic, setup_tagger, teardown),
         cmocka_unit_test_setup_teardown(bad_example_index_rejected, setup_tagger, teardown),
+        cmocka_unit_test(hess_diag_matches_products),
         cmocka_unit_test(brown_tags_map_to_universal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

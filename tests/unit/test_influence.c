@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "influence/influence.h"
+#include "influence_check.h"
 #include "influence_fixture.h"
 
 /* ---------------------------------------------------------------- independent helpers */
@@ -109,31 +110,6 @@ static void held_out_grad_fd(const fixture *f, double *g)
         t[j] = f->theta[j];
     }
     free(t);
-}
-
-static double pearson(const double *a, const double *b, size_t n)
-{
-    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
-    for (size_t i = 0; i < n; i++) {
-        ma += a[i] / (double)n;
-        mb += b[i] / (double)n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        sab += (a[i] - ma) * (b[i] - mb);
-        saa += (a[i] - ma) * (a[i] - ma);
-        sbb += (b[i] - mb) * (b[i] - mb);
-    }
-    return sab / sqrt(saa * sbb);
-}
-
-static double max_rel_diff(const double *a, const double *b, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        num = fmax(num, fabs(a[i] - b[i]));
-        den = fmax(den, fabs(b[i]));
-    }
-    return num / den;
 }
 
 static const duet_influence_problem *problem_of(const fixture *f, duet_influence_problem *pb)
