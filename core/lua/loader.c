@@ -38,6 +38,7 @@ typedef struct budget_options {
 } budget_options;
 
 typedef struct method_entry_options {
+    int warm_start;
     char *name;
     int64_t samples;
 } method_entry_options;
@@ -78,6 +79,8 @@ static const duet_option warm_start_option_table[] = {
 static const duet_option method_entry_option_table[] = {
     {"name", DUET_OPT_STRING, offsetof(method_entry_options, name), "", NAN, NAN, NULL,
      "label of this method in the results (default: its type)"},
+    {"warm_start", DUET_OPT_BOOL, offsetof(method_entry_options, warm_start), "true", NAN, NAN,
+     NULL, "observe the experiment's warm start (for methods that use one)"},
     {"samples", DUET_OPT_INT, offsetof(method_entry_options, samples), "0", 0, DUET_MAX_SAMPLES,
      NULL, "inner samples k for this method (0: the budget's samples)"},
     {NULL},
@@ -85,10 +88,10 @@ static const duet_option method_entry_option_table[] = {
 
 static const char *const experiment_keys[] = {"backend",    "tasks",    "methods", "budget",
                                               "warm_start", "executor", "sweep",   NULL};
-static const char *const method_entry_keys[] = {"name", "samples", "selector", NULL};
+static const char *const method_entry_keys[] = {"name", "samples", "selector", "warm_start", NULL};
 static const char *const task_entry_keys[] = {"name", NULL};
-static const char *const lua_method_keys[] = {"propose", "observe", "init", "selector",
-                                              "name",    "samples", NULL};
+static const char *const lua_method_keys[] = {"propose",    "observe", "init",    "selector",
+                                              "warm_start", "name",    "samples", NULL};
 
 /* Option names one method type may declare, at most. */
 #define DUET_MAX_OPTION_NAMES 128
@@ -427,6 +430,7 @@ static duet_status read_method(lua_State *L, int idx, duet_config *cfg, duet_met
         st = duet_error_set(err, DUET_ENOMEM, "out of memory reading a method");
     m->label = entry.name;
     m->samples = entry.samples > 0 ? entry.samples : cfg->samples;
+    m->warm_start = entry.warm_start && (m->type->flags & DUET_METHOD_WARM_START);
     if (st != DUET_OK)
         return st;
 
@@ -708,7 +712,8 @@ static duet_status format_resolved(duet_config *cfg, duet_error *err)
         duet_buf_put_lua_string(&b, m->label);
         duet_buf_puts(&b, ", type = ");
         duet_buf_put_lua_string(&b, m->type->name);
-        duet_buf_printf(&b, ", samples = %lld, ", (long long)m->samples);
+        duet_buf_printf(&b, ", samples = %lld, warm_start = %s, ", (long long)m->samples,
+                        m->warm_start ? "true" : "false");
         if (m->options)
             duet_options_format(m->type->options, m->options, &b);
         format_selector(&b, m);
@@ -742,7 +747,7 @@ double duet_config_evaluations(const duet_config *cfg)
     double per_trial_methods = 0.0;
     for (size_t i = 0; i < cfg->n_methods; i++) {
         double warm = 0.0;
-        if (cfg->methods[i].type->flags & DUET_METHOD_WARM_START)
+        if (cfg->methods[i].warm_start)
             warm = (double)duet_warm_start_points(&cfg->warm_start, 64);
         per_trial_methods += (double)cfg->iterations * (double)cfg->methods[i].samples + warm;
     }

@@ -57,6 +57,7 @@ typedef struct duet_method_config {
     const duet_selector_type *selector;
     void *selector_options;
     int64_t samples; /* k for this method */
+    int warm_start;  /* 1 when the method observes the warm start (its type uses one) */
     int lua_ref;     /* registry reference of a Lua-defined method table, or -1 */
 } duet_method_config;
 

@@ -179,9 +179,8 @@ static duet_status check_results_size(const runner *rn)
         for (size_t m = 0; m < cfg->n_methods; m++) {
             const duet_method_config *mc = &cfg->methods[m];
             double k = (double)mc->samples;
-            double W = (mc->type->flags & DUET_METHOD_WARM_START)
-                           ? (double)duet_warm_start_points(&cfg->warm_start, (size_t)n)
-                           : 0;
+            double W =
+                mc->warm_start ? (double)duet_warm_start_points(&cfg->warm_start, (size_t)n) : 0;
             double per_trial = T * (4 * n + 2 * k + 8) + W * (n + 2) + (double)cfg->points + 2 * n;
             total += 8 * per_trial * (double)cfg->trials;
         }
@@ -254,9 +253,7 @@ static duet_status new_results(runner *rn, duet_results **out)
                 st = duet_error_set(err, DUET_ENOMEM, "out of memory for results");
                 break;
             }
-            size_t W = (mc->type->flags & DUET_METHOD_WARM_START)
-                           ? duet_warm_start_points(&cfg->warm_start, tr->n)
-                           : 0;
+            size_t W = mc->warm_start ? duet_warm_start_points(&cfg->warm_start, tr->n) : 0;
             for (size_t i = 0; i < r->trials && st == DUET_OK; i++) {
                 st = duet_trial_results_alloc(&mr->trials[i], r->iterations, tr->n, mr->samples, W,
                                               r->points, err);
@@ -757,7 +754,11 @@ static void count_done(runner *rn)
 static duet_status run_trials(runner *rn)
 {
     const duet_config *cfg = rn->cfg;
-    size_t slots = rn->executor.parallelism ? rn->executor.parallelism : 1;
+    /*
+     * Keep twice as many trials active as the executor runs evaluations at once, so its workers
+     * stay busy while the parent proposes and records; results do not depend on this number.
+     */
+    size_t slots = rn->executor.parallelism > 1 ? 2 * rn->executor.parallelism : 1;
     size_t total = cfg->n_tasks * cfg->n_methods * (size_t)cfg->trials;
     trial_run *active = duet_calloc(slots, sizeof *active);
     size_t max_jobs = slots * DUET_MAX_SAMPLES;

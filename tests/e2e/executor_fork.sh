@@ -7,7 +7,7 @@ cat > f.lua <<'LUA'
 local duet = require "duet"
 return duet.experiment {
   name = "f", seed = 4,
-  backend = duet.backend.synthetic { domains = 4, items = 500, delay = 0.002 },
+  backend = duet.backend.synthetic { domains = 4, items = 500, delay = 0.01 },
   tasks = { duet.task { name = "a" }, duet.task { name = "b", noise = 0.2 } },
   methods = { duet.method.duet { samples = 2 }, duet.method.uniform { samples = 3 },
               duet.method.random_search {} },
