@@ -116,7 +116,7 @@ end
 -- Presets for the embedded backend, loaded on first use.
 setmetatable(duet, {
   __index = function(_, key)
-    if key == "embedded" or key == "llm" then
+    if key == "embedded" or key == "llm" or key == "presets" then
       local ok, preset = pcall(require, "duet." .. key)
       if not ok then
         error(("the duet.%s presets could not be loaded: %s"):format(key, preset), 2)

@@ -480,52 +480,45 @@ static char *read_attr_string(reader *rd, hid_t obj, const char *name, int requi
     return result;
 }
 
-static int64_t read_attr_int(reader *rd, hid_t obj, const char *name)
+/*
+ * Reads the single-valued attribute `name` of type class cls into dest as mem_type; records a
+ * failure naming `what` ("an integer", "a number") when it is missing or of another shape.
+ */
+static void read_attr_scalar(reader *rd, hid_t obj, const char *name, H5T_class_t cls,
+                             hid_t mem_type, void *dest, const char *what)
 {
-    int64_t v = 0;
     if (rd->status != DUET_OK)
-        return 0;
+        return;
     if (H5Aexists(obj, name) <= 0) {
         rfail(rd, DUET_EFORMAT, "attribute '%s' is missing", name);
-        return 0;
+        return;
     }
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     hid_t ftype = a >= 0 ? H5Aget_type(a) : -1;
     hid_t space = a >= 0 ? H5Aget_space(a) : -1;
-    if (a < 0 || H5Tget_class(ftype) != H5T_INTEGER || H5Sget_simple_extent_npoints(space) != 1 ||
-        H5Aread(a, H5T_NATIVE_INT64, &v) < 0)
-        rfail(rd, DUET_EFORMAT, "attribute '%s' is not an integer", name);
+    if (a < 0 || H5Tget_class(ftype) != cls || H5Sget_simple_extent_npoints(space) != 1 ||
+        H5Aread(a, mem_type, dest) < 0)
+        rfail(rd, DUET_EFORMAT, "attribute '%s' is not %s", name, what);
     if (space >= 0)
         H5Sclose(space);
     if (ftype >= 0)
         H5Tclose(ftype);
     if (a >= 0)
         H5Aclose(a);
-    return v;
+}
+
+static int64_t read_attr_int(reader *rd, hid_t obj, const char *name)
+{
+    int64_t v = 0;
+    read_attr_scalar(rd, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, &v, "an integer");
+    return rd->status == DUET_OK ? v : 0;
 }
 
 static double read_attr_double(reader *rd, hid_t obj, const char *name)
 {
     double v = NAN;
-    if (rd->status != DUET_OK)
-        return v;
-    if (H5Aexists(obj, name) <= 0) {
-        rfail(rd, DUET_EFORMAT, "attribute '%s' is missing", name);
-        return v;
-    }
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    hid_t ftype = a >= 0 ? H5Aget_type(a) : -1;
-    hid_t space = a >= 0 ? H5Aget_space(a) : -1;
-    if (a < 0 || H5Tget_class(ftype) != H5T_FLOAT || H5Sget_simple_extent_npoints(space) != 1 ||
-        H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
-        rfail(rd, DUET_EFORMAT, "attribute '%s' is not a number", name);
-    if (space >= 0)
-        H5Sclose(space);
-    if (ftype >= 0)
-        H5Tclose(ftype);
-    if (a >= 0)
-        H5Aclose(a);
-    return v;
+    read_attr_scalar(rd, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, &v, "a number");
+    return rd->status == DUET_OK ? v : NAN;
 }
 
 static uint64_t parse_seed(reader *rd, const char *text, const char *name)

@@ -19,6 +19,9 @@
 #ifndef DUET_COMPILER
 #define DUET_COMPILER "unknown"
 #endif
+#ifndef DUET_C_FLAGS
+#define DUET_C_FLAGS ""
+#endif
 #ifndef DUET_BUILD_TYPE
 #define DUET_BUILD_TYPE "unknown"
 #endif
@@ -51,8 +54,8 @@ duet_status duet_provenance_fill(duet_provenance *p, const duet_config *cfg,
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char build[128];
-    snprintf(build, sizeof build, "%s%s", DUET_BUILD_TYPE,
+    char build[512];
+    snprintf(build, sizeof build, "%s (flags: %s)%s", DUET_BUILD_TYPE, DUET_C_FLAGS,
 #if defined(__SANITIZE_ADDRESS__)
              " (address sanitizer)"
 #else
