@@ -229,7 +229,7 @@ static int existing_state(const char *path, const duet_config *cfg, char *why, s
         return 0;
     duet_results *r = NULL;
     duet_error err;
-    if (duet_results_read(path, &r, &err) != DUET_OK) {
+    if (duet_results_read_isolated(path, DUET_RESULTS_READ_TIMEOUT, &r, &err) != DUET_OK) {
         snprintf(why, size, "%s", err.msg);
         return -1;
     }

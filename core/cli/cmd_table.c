@@ -271,7 +271,8 @@ int duet_cmd_table(int argc, char **argv)
     }
     for (size_t f = 0; f < n_files; f++) {
         const char *path = argv[optind + (int)f];
-        if (duet_results_read(path, &files[f], &err) != DUET_OK) {
+        if (duet_results_read_isolated(path, DUET_RESULTS_READ_TIMEOUT, &files[f], &err) !=
+            DUET_OK) {
             code = duet_cli_fail(&err);
             goto done;
         }

@@ -76,7 +76,9 @@ static const duet_option inline_option_table[] = {
 static const duet_option fork_option_table[] = {
     {"jobs", DUET_OPT_INT, OFF(jobs), "2", 1, 1024, NULL, "evaluation processes running at once"},
     {"retries", DUET_OPT_INT, OFF(retries), "2", 0, 100, NULL,
-     "further attempts of an evaluation whose process crashed"},
+     "further attempts of an evaluation whose process crashed or timed out"},
+    {"timeout", DUET_OPT_DOUBLE, OFF(timeout), "0", 0, 1e7, NULL,
+     "seconds one evaluation may take before its process is killed (0: no limit)"},
     {"on_failure", DUET_OPT_ENUM, OFF(on_failure), "stop", NAN, NAN, "stop|skip",
      "after the last retry: stop the run (resumable), or skip the evaluation (recorded as NaN, "
      "not observed by the method)"},

@@ -7,9 +7,9 @@
  *
  * A child that dies (a crash in the backend) is replaced, and its job is tried again up to
  * `retries` times; then the on_failure policy applies as for the other executors: "stop" fails
- * the job, "skip" records NaN feedback. Children ignore SIGINT and SIGTERM (the parent decides
- * when the run stops) and are killed if the parent dies. There is no per-evaluation timeout:
- * use the local executor to run untrusted or hanging workers.
+ * the job, "skip" records NaN feedback. A child that runs a job longer than `timeout` seconds
+ * is killed with SIGKILL and handled like one that died. Children ignore SIGINT and SIGTERM (the
+ * parent decides when the run stops) and are killed if the parent dies.
  */
 #include <errno.h>
 #include <math.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec/executors.h"
@@ -44,16 +45,25 @@ typedef struct child {
     int to_child;   /* write end of the job pipe */
     int from_child; /* read end of the result pipe */
     size_t job;     /* index of the job it runs, or SIZE_MAX when idle */
+    double started; /* monotonic time the job was sent, in seconds */
 } child;
 
 typedef struct fork_state {
     size_t n;
     child *children;
     int64_t retries;
+    double timeout; /* seconds per job; 0: no limit */
     int on_failure;
     const duet_log *log;
     const duet_exec_context *ctx; /* of the batch the children were forked for */
 } fork_state;
+
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* Writes or reads exactly len bytes, retrying after signals; 0 on success, -1 on EOF or error. */
 static int write_full(int fd, const void *data, size_t len)
@@ -162,7 +172,7 @@ static int spawn_child(fork_state *s, size_t i)
     }
     close(jobs[0]);
     close(results[1]);
-    s->children[i] = (child){pid, jobs[1], results[0], SIZE_MAX};
+    s->children[i] = (child){pid, jobs[1], results[0], SIZE_MAX, 0.0};
     return 0;
 }
 
@@ -198,6 +208,7 @@ static int send_job(child *c, const duet_eval_job *job, size_t index)
         write_full(c->to_child, x->items, (size_t)x->total * sizeof *x->items) != 0)
         return -1;
     c->job = index;
+    c->started = monotonic_seconds();
     return 0;
 }
 
@@ -213,6 +224,43 @@ static void fail_job(fork_state *s, duet_eval_job *job, const char *why)
     }
     job->status = DUET_EEXTERNAL;
     snprintf(job->error, sizeof job->error, "%s", why);
+}
+
+/* Reads a job's result from its child into job; returns -1 when the child died instead. */
+static int read_result(child *c, duet_eval_job *job)
+{
+    result_message r;
+    char error[DUET_ERROR_MSG_MAX];
+    if (read_full(c->from_child, &r, sizeof r) != 0 || r.error_len >= sizeof error ||
+        read_full(c->from_child, error, r.error_len) != 0)
+        return -1;
+    error[r.error_len] = '\0';
+    job->status = (duet_status)r.status;
+    job->result.feedback = r.feedback;
+    job->result.value = r.value;
+    job->result.seconds = r.seconds;
+    job->result.n_metrics = r.n_metrics <= DUET_TASK_METRICS_MAX ? r.n_metrics : 0;
+    memcpy(job->result.metrics, r.metrics, sizeof r.metrics);
+    snprintf(job->error, sizeof job->error, "%s", error);
+    return 0;
+}
+
+/* Milliseconds poll() may wait before the earliest running job reaches the timeout; -1: forever. */
+static int poll_timeout_ms(const fork_state *s)
+{
+    if (s->timeout <= 0)
+        return -1;
+    double now = monotonic_seconds(), wait = INFINITY;
+    for (size_t i = 0; i < s->n; i++) {
+        const child *c = &s->children[i];
+        if (c->job != SIZE_MAX)
+            wait = fmin(wait, c->started + s->timeout - now);
+    }
+    if (wait == INFINITY)
+        return -1;
+    if (wait <= 0)
+        return 0;
+    return wait > 3600.0 ? 3600000 : (int)ceil(wait * 1000.0);
 }
 
 static duet_status fork_run(void *state, const duet_exec_context *ctx, duet_eval_job *jobs,
@@ -269,38 +317,38 @@ static duet_status fork_run(void *state, const duet_exec_context *ctx, duet_eval
         }
         if (st != DUET_OK || busy == 0)
             continue;
-        if (poll(fds, s->n, -1) < 0) {
+        if (poll(fds, s->n, poll_timeout_ms(s)) < 0) {
             if (errno == EINTR)
                 continue;
             st = duet_error_set(err, DUET_EEXTERNAL, "waiting for evaluations failed: %s",
                                 strerror(errno));
             break;
         }
+        double now = monotonic_seconds();
         for (size_t i = 0; i < s->n; i++) {
             child *c = &s->children[i];
-            if (c->job == SIZE_MAX || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            if (c->job == SIZE_MAX)
                 continue;
             size_t j = c->job;
-            result_message r;
-            char error[DUET_ERROR_MSG_MAX];
-            if (read_full(c->from_child, &r, sizeof r) == 0 && r.error_len < sizeof error &&
-                read_full(c->from_child, error, r.error_len) == 0) {
-                error[r.error_len] = '\0';
-                duet_eval_job *job = &jobs[j];
-                job->status = (duet_status)r.status;
-                job->result.feedback = r.feedback;
-                job->result.value = r.value;
-                job->result.seconds = r.seconds;
-                job->result.n_metrics = r.n_metrics <= DUET_TASK_METRICS_MAX ? r.n_metrics : 0;
-                memcpy(job->result.metrics, r.metrics, sizeof r.metrics);
-                snprintf(job->error, sizeof job->error, "%s", error);
-                c->job = SIZE_MAX;
-                done++;
+            char how[160];
+            if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                if (read_result(c, &jobs[j]) == 0) {
+                    c->job = SIZE_MAX;
+                    done++;
+                    continue;
+                }
+                reap_child(c, how, sizeof how); /* it died during the job */
+            } else if (s->timeout > 0 && now - c->started >= s->timeout) {
+                kill(c->pid, SIGKILL);
+                reap_child(c, how, sizeof how);
+                snprintf(how, sizeof how,
+                         "the evaluation timed out after %g s (executor option timeout); raise "
+                         "the timeout or make the evaluation cheaper",
+                         s->timeout);
+            } else {
                 continue;
             }
-            /* The child died during the job: replace it, then retry or give up. */
-            char how[128];
-            reap_child(c, how, sizeof how);
+            /* Replace the child, then retry the job or give up. */
             c->job = SIZE_MAX;
             if (spawn_child(s, i) != 0) {
                 st = duet_error_set(err, DUET_EEXTERNAL, "cannot start an evaluation process: %s",
@@ -346,6 +394,7 @@ duet_status duet_executor_fork_create(const duet_executor_options *o, const duet
     }
     s->n = (size_t)o->jobs;
     s->retries = o->retries;
+    s->timeout = o->timeout;
     s->on_failure = o->on_failure;
     s->log = env->log;
     for (size_t i = 0; i < s->n; i++)

@@ -51,6 +51,13 @@ void plot_terminal(const plot_target *t, size_t rows, size_t cols, int width, in
     duet_buf_puts(t->gp, "set output ");
     duet_buf_put_lua_string(t->gp, t->image);
     duet_buf_puts(t->gp, "\nset datafile missing 'nan'\nset grid lc rgb '#dddddd'\n");
+    /* Twelve distinct colours (Tableau 10 and two more), so that up to 12 methods differ. */
+    static const char *const palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2",
+                                          "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                                          "#9c755f", "#bab0ac", "#1f1f1f", "#8cd17d"};
+    for (size_t i = 0; i < sizeof palette / sizeof palette[0]; i++)
+        duet_buf_printf(t->gp, "set linetype %zu lc rgb '%s' lw 2 pt 7\n", i + 1, palette[i]);
+    duet_buf_printf(t->gp, "set linetype cycle %zu\n", sizeof palette / sizeof palette[0]);
 }
 
 void plot_grid(size_t n, size_t *rows, size_t *cols)
@@ -116,8 +123,8 @@ void plot_figure_best(plot_panel *panels, size_t n_panels, const plot_target *t)
 {
     size_t rows, cols;
     plot_grid(n_panels, &rows, &cols);
-    plot_terminal(t, rows, cols, 560, 400);
-    duet_buf_puts(t->gp, "set key bottom right box opaque font ',8'\n"
+    plot_terminal(t, rows, cols, 700, 400);
+    duet_buf_puts(t->gp, "set key outside right top font ',8'\n"
                          "set style fill transparent solid 0.2 noborder\n");
     duet_buf_printf(t->gp, "set multiplot layout %zu,%zu\n", rows, cols);
     size_t block = 0;

@@ -894,8 +894,10 @@ duet_status duet_run(const duet_config *cfg, const duet_run_options *opt, duet_e
         goto done;
 
     if (opt->resume) {
+        /* A child process reads the file first: a damaged file can crash the HDF5 library. */
         duet_results *old = NULL;
-        if ((st = duet_results_read(opt->out_path, &old, err)) != DUET_OK) {
+        if ((st = duet_results_read_isolated(opt->out_path, DUET_RESULTS_READ_TIMEOUT, &old,
+                                             err)) != DUET_OK) {
             if (st == DUET_ENOTFOUND)
                 duet_error_set(err, DUET_ENOTFOUND,
                                "--resume: %s does not exist; run without --resume to start",
@@ -909,6 +911,13 @@ duet_status duet_run(const duet_config *cfg, const duet_run_options *opt, duet_e
         if ((st = duet_journal_replay(rn.journal_path, rn.config_hash, rn.results, &applied, &torn,
                                       err)) != DUET_OK)
             goto done;
+        size_t tc, tt, id, it;
+        duet_results_progress(rn.results, &tc, &tt, &id, &it);
+        if (applied == 0 && tc == tt) {
+            /* Nothing to do: leave the complete file untouched, its finish time included. */
+            duet_logf(opt->log, DUET_LOG_INFO, "%s is complete; nothing to run", opt->out_path);
+            goto done;
+        }
         duet_logf(opt->log, DUET_LOG_INFO, "resuming %s: %zu records recovered from the journal%s",
                   opt->out_path, applied, torn ? " (its torn last record was dropped)" : "");
     } else {

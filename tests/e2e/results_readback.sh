@@ -39,4 +39,20 @@ fi
 # duet info reads it.
 "$DUET_BIN" info "$WORK/small.h5" | grep -q "complete, 6 of 6 trials complete" \
   && pass "info reports completeness" || fail "info output"
+# A file that crashes the HDF5 library is reported as damaged by every reader, in place of a crash.
+damaged="$DUET_SOURCE_DIR/tests/fuzz/corpus/results/crash_hdf5_btree2_header"
+cp "$damaged" "$WORK/damaged.h5"
+for cmd in "run small.lua --resume --out $WORK/damaged.h5 -q" "info $WORK/damaged.h5" \
+           "table $WORK/damaged.h5" "plot $WORK/damaged.h5 -o $WORK/damaged.png"; do
+  # shellcheck disable=SC2086
+  "$DUET_BIN" $cmd > /dev/null 2> err.txt
+  rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] && grep -q "damaged.h5 is damaged" err.txt; then
+    pass "duet ${cmd%% *} reports the damaged file (status $rc)"
+  else
+    fail "duet ${cmd%% *} on a damaged file: status $rc, $(cat err.txt)"
+  fi
+done
+cmp -s "$damaged" "$WORK/damaged.h5" && pass "the damaged file is left unchanged" \
+  || fail "a reader changed the damaged file"
 finish

@@ -43,6 +43,12 @@ for i in $(seq 1 "$kills"); do
     fail "kill $i at ${at_ms} ms: resumed results differ"
   fi
 done
+# Resuming a complete file runs nothing and leaves the file byte for byte as it was.
+sum_before=$(cksum < reference.h5)
+"$DUET_BIN" run slow.lua --out reference.h5 --resume 2>err.txt || fail "resume of a complete file: $(cat err.txt)"
+grep -q "complete; nothing to run" err.txt && [ "$(cksum < reference.h5)" = "$sum_before" ] \
+  && pass "resume of a complete file leaves it untouched" \
+  || fail "resume of a complete file changed it or said: $(cat err.txt)"
 # Resuming with another configuration is refused with exit status 2.
 "$DUET_BIN" run slow.lua --out reference.h5 -q --resume --seed 12 2>err.txt
 [ $? -eq 2 ] && grep -q "another configuration" err.txt && pass "resume with another seed refused" \
