@@ -1,0 +1,57 @@
+# Written by duet plot; rerun with: gnuplot components.gp (from this folder)
+set terminal pngcairo size 1200,1680 noenhanced font 'sans,10'
+set output "components.png"
+set datafile missing 'nan'
+set grid lc rgb '#dddddd'
+set linetype 1 lc rgb '#4e79a7' lw 2 pt 7
+set linetype 2 lc rgb '#f28e2b' lw 2 pt 7
+set linetype 3 lc rgb '#e15759' lw 2 pt 7
+set linetype 4 lc rgb '#76b7b2' lw 2 pt 7
+set linetype 5 lc rgb '#59a14f' lw 2 pt 7
+set linetype 6 lc rgb '#edc948' lw 2 pt 7
+set linetype 7 lc rgb '#b07aa1' lw 2 pt 7
+set linetype 8 lc rgb '#ff9da7' lw 2 pt 7
+set linetype 9 lc rgb '#9c755f' lw 2 pt 7
+set linetype 10 lc rgb '#bab0ac' lw 2 pt 7
+set linetype 11 lc rgb '#1f1f1f' lw 2 pt 7
+set linetype 12 lc rgb '#8cd17d' lw 2 pt 7
+set linetype cycle 12
+set style fill solid 0.6 border -1
+set boxwidth 0.7
+unset key
+set xtics rotate by -35 font ',8'
+set bars 2
+set multiplot layout 4,2
+set title 'ham_in_domain'
+set ylabel 'final best bits per character (lower is better)'
+set xrange [-0.6:2.6]
+unset xlabel
+plot 'components.dat' index 0 using 1:3:xtic(2) with boxes lc 2, '' index 0 using 1:3:4 with yerrorbars lc -1 pt 0
+set title 'ham_in_domain: paired difference to duet_if over common trials'
+set ylabel 'difference (positive = better)'
+plot 'components.dat' index 0 using 1:6:xtic(2) with boxes lc 3, '' index 0 using 1:6:7 with yerrorbars lc -1 pt 0, 0 lc -1 notitle
+set title 'jargon'
+set ylabel 'final best bits per character (lower is better)'
+set xrange [-0.6:2.6]
+unset xlabel
+plot 'components.dat' index 1 using 1:3:xtic(2) with boxes lc 2, '' index 1 using 1:3:4 with yerrorbars lc -1 pt 0
+set title 'jargon: paired difference to duet_if over common trials'
+set ylabel 'difference (positive = better)'
+plot 'components.dat' index 1 using 1:6:xtic(2) with boxes lc 3, '' index 1 using 1:6:7 with yerrorbars lc -1 pt 0, 0 lc -1 notitle
+set title 'foldoc_jargon'
+set ylabel 'final best bits per character (lower is better)'
+set xrange [-0.6:2.6]
+unset xlabel
+plot 'components.dat' index 2 using 1:3:xtic(2) with boxes lc 2, '' index 2 using 1:3:4 with yerrorbars lc -1 pt 0
+set title 'foldoc_jargon: paired difference to duet_if over common trials'
+set ylabel 'difference (positive = better)'
+plot 'components.dat' index 2 using 1:6:xtic(2) with boxes lc 3, '' index 2 using 1:6:7 with yerrorbars lc -1 pt 0, 0 lc -1 notitle
+set title 'fiction_kjv'
+set ylabel 'final best next-character accuracy (higher is better)'
+set xrange [-0.6:2.6]
+unset xlabel
+plot 'components.dat' index 3 using 1:3:xtic(2) with boxes lc 2, '' index 3 using 1:3:4 with yerrorbars lc -1 pt 0
+set title 'fiction_kjv: paired difference to duet_if over common trials'
+set ylabel 'difference (positive = better)'
+plot 'components.dat' index 3 using 1:6:xtic(2) with boxes lc 3, '' index 3 using 1:6:7 with yerrorbars lc -1 pt 0, 0 lc -1 notitle
+unset multiplot
