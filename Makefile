@@ -37,7 +37,7 @@ data: build
 	@if [ ! -s data/main9.h5 ]; then $(BUILD)/duet data import --preset main9 --raw data/raw -o data/main9.h5; fi
 
 quickstart: data
-	$(BUILD)/duet run experiments/quickstart.lua --out results/quickstart.h5
+	$(BUILD)/duet run experiments/quickstart.lua --out results/quickstart.h5 --reuse
 	$(BUILD)/duet plot results/quickstart.h5 -o results/quickstart.png
 	$(BUILD)/duet info results/quickstart.h5
 

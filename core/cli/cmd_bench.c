@@ -36,6 +36,10 @@ int duet_cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
         return duet_cli_usage("bench", "missing SUBJECT");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        duet_cmd_bench_help(stdout);
+        return DUET_EXIT_OK;
+    }
     for (const bench_subject *s = subjects; s->name; s++)
         if (strcmp(s->name, argv[1]) == 0)
             return s->run(argc - 1, argv + 1);

@@ -13,20 +13,24 @@ void duet_cmd_info_help(FILE *out)
     fprintf(out, "usage: duet info FILE.h5 [FILE.h5...]\n\n"
                  "Prints what each results file holds: the experiment, its provenance, every "
                  "task with its\ndomains, and for every method how many trials and iterations "
-                 "are complete and the mean\nbest feedback of the finished trials. Iterations "
+                 "are complete and the mean\nbest feedback of the complete trials (and, apart, of "
+                 "those in progress). Iterations "
                  "recorded in the journal FILE.h5.journal\nafter the last snapshot are counted "
                  "too.\n");
 }
 
-/* Mean and standard error of the last best-so-far value of each trial that has one. */
-static void final_best(const duet_results *r, const duet_method_results *m, double *mean,
-                       double *se, size_t *count)
+/*
+ * Mean and standard error of the last best-so-far value of each trial that has one: over the
+ * complete trials when complete is set, else over the trials still in progress.
+ */
+static void final_best(const duet_results *r, const duet_method_results *m, int complete,
+                       double *mean, double *se, size_t *count)
 {
     double s = 0, s2 = 0;
     size_t c = 0;
     for (size_t i = 0; i < r->trials; i++) {
         const duet_trial_results *tr = &m->trials[i];
-        if (tr->iterations_done == 0)
+        if (tr->iterations_done == 0 || (tr->complete != 0) != (complete != 0))
             continue;
         double v = tr->best_so_far[tr->iterations_done - 1];
         if (!isfinite(v))
@@ -46,7 +50,8 @@ static void print_file(const char *path, const duet_results *r, size_t journal_r
     duet_results_progress(r, &tc, &tt, &id, &it);
     const duet_provenance *p = &r->prov;
     printf("%s\n", path);
-    printf("  experiment  %s (seed %llu): %s, %zu of %zu trials complete, %zu of %zu iterations\n",
+    printf("  experiment  %s (seed %llu): %s, %zu of %zu trials complete, %zu of %zu iterations "
+           "(over all tasks and methods)\n",
            r->experiment, (unsigned long long)r->seed, tc == tt ? "complete" : "incomplete", tc, tt,
            id, it);
     if (r->description && *r->description)
@@ -75,18 +80,24 @@ static void print_file(const char *path, const duet_results *r, size_t journal_r
                 done += mr->trials[i].complete != 0;
                 iters += mr->trials[i].iterations_done;
             }
-            double mean, se;
-            size_t count;
-            final_best(r, mr, &mean, &se, &count);
+            double mean, se, partial, partial_se;
+            size_t count, running;
+            final_best(r, mr, 1, &mean, &se, &count);
+            final_best(r, mr, 0, &partial, &partial_se, &running);
             char trials[32], iterations[32];
             snprintf(trials, sizeof trials, "%zu/%zu", done, r->trials);
             snprintf(iterations, sizeof iterations, "%zu/%zu", iters, r->trials * r->iterations);
             printf("    %-20s %-15s %-15s %3zu %9s %11s  ", mr->label, mr->type, mr->selector,
                    mr->samples, trials, iterations);
             if (count)
-                printf("%.6g +- %.2g (%zu trials)\n", mean, se, count);
+                printf("%.6g +- %.2g (%zu complete trial%s)", mean, se, count,
+                       count == 1 ? "" : "s");
             else
-                printf("-\n");
+                printf("-");
+            if (running)
+                printf("%s best so far %.6g over %zu trial%s in progress", count ? ";" : "",
+                       partial, running, running == 1 ? "" : "s");
+            printf("\n");
         }
     }
     if (journal_rows)

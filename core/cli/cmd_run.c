@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "exec/executors.h"
 #include "results/journal.h"
+#include "results/results.h"
 #include "run/config.h"
 #include "run/runner.h"
 #include "util/buf.h"
@@ -34,6 +35,8 @@ void duet_cmd_run_help(FILE *out)
             "same script,\n"
             "                        --set options and seed; only missing iterations are "
             "evaluated\n"
+            "  --force               replace an existing results file (never a file of "
+            "another kind)\n"
             "  --reuse               resume the results file if it exists (a complete one is "
             "left as it\n"
             "                        is), start it otherwise; for scripts that rerun "
@@ -65,6 +68,35 @@ void duet_cmd_run_help(FILE *out)
             "  -v, --verbose         debug messages\n\n"
             "Exit status: 0 success, 1 runtime failure or interruption, 2 usage or "
             "configuration error.\n");
+}
+
+/*
+ * Checks whether a new run may replace the existing file at out. Only a readable results file
+ * may be replaced, and only with --force: a mistyped --out or a rerun then loses neither an
+ * input (a pool, a scores file) nor earlier results.
+ */
+static duet_status check_replace(const char *out, int force, duet_error *err)
+{
+    duet_results *old = NULL;
+    duet_error reason;
+    duet_error_clear(&reason);
+    duet_status st = duet_results_read_isolated(out, DUET_RESULTS_READ_TIMEOUT, &old, &reason);
+    if (st != DUET_OK)
+        return duet_error_set(err, DUET_EINVAL,
+                              "--out %s exists and is not a readable duet results file (%s); "
+                              "duet run replaces only results files: choose another --out or "
+                              "move the file away",
+                              out, reason.msg);
+    size_t done, total, iterations_done, iterations_total;
+    duet_results_progress(old, &done, &total, &iterations_done, &iterations_total);
+    duet_results_free(old);
+    if (force)
+        return DUET_OK;
+    return duet_error_set(err, DUET_EINVAL,
+                          "%s already holds results (%zu of %zu trials of its tasks and methods "
+                          "complete); add --resume "
+                          "to continue it, --force to replace it, or choose another --out",
+                          out, done, total);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -194,6 +226,7 @@ int duet_cmd_run(int argc, char **argv)
         {"executor", required_argument, NULL, 'e'},
         {"sync", required_argument, NULL, 'y'},
         {"reuse", no_argument, NULL, 'u'},
+        {"force", no_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
     const char **sets = duet_calloc((size_t)argc + 1, sizeof *sets);
@@ -201,7 +234,8 @@ int duet_cmd_run(int argc, char **argv)
         return DUET_EXIT_FAILURE;
     size_t n_sets = 0;
     const char *out = NULL, *data_dir = getenv("DUET_DATA_DIR");
-    int resume = 0, reuse = 0, quiet = 0, verbose = 0, check = 0, sync = DUET_SYNC_ALWAYS;
+    int resume = 0, reuse = 0, force = 0, quiet = 0, verbose = 0, check = 0,
+        sync = DUET_SYNC_ALWAYS;
     duet_load_options lo = {0};
     double snapshot_seconds = 10.0;
     opterr = 0;
@@ -247,6 +281,9 @@ int duet_cmd_run(int argc, char **argv)
             break;
         case 'u':
             reuse = 1;
+            break;
+        case 'f':
+            force = 1;
             break;
         case 'y':
             if (strcmp(optarg, "always") == 0)
@@ -324,8 +361,14 @@ int duet_cmd_run(int argc, char **argv)
     }
     if (reuse && access(out, F_OK) == 0)
         resume = 1;
-    if (!resume && access(out, F_OK) == 0)
-        duet_logf(&log, DUET_LOG_INFO, "replacing %s (use --resume to continue it instead)", out);
+    if (!resume && access(out, F_OK) == 0) {
+        if (check_replace(out, force, &err) != DUET_OK) {
+            code = duet_cli_fail(&err);
+            duet_config_free(cfg);
+            goto done;
+        }
+        duet_logf(&log, DUET_LOG_INFO, "replacing %s", out);
+    }
     char *command_line = join_command_line(argc, argv);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

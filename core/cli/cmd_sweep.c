@@ -2,8 +2,9 @@
  * `duet sweep`: runs one experiment script at every point of a grid or list of `--set`
  * overrides and seeds, one results file per point. Points whose file is already complete with
  * the same resolved configuration are skipped, unfinished ones are resumed, so an interrupted
- * sweep continues where it stopped. A failed point does not stop the others; the exit status is
- * 1 when any failed.
+ * sweep continues where it stopped. Every point's configuration is checked before any runs, and
+ * an invalid one stops the sweep with exit status 2. A point that fails while running does not
+ * stop the others; the exit status is then 1.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -345,96 +346,122 @@ int duet_cmd_sweep(int argc, char **argv)
         goto done;
     }
     size_t points = point_count(&sw), seeds = sw.n_seeds ? sw.n_seeds : 1;
-    if (!dry && !make_dir(dir)) {
-        duet_error_set(&err, DUET_EIO, "cannot create folder %s: %s", dir, strerror(errno));
-        code = duet_cli_fail(&err);
-        goto done;
-    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    size_t ran = 0, skipped = 0, failed = 0, total = points * seeds;
-    for (size_t p = 0; p < points && !interrupted; p++)
-        for (size_t s = 0; s < seeds && !interrupted; s++) {
-            duet_buf name = {0}, label = {0};
-            duet_buf *assign = duet_calloc(sw.n_axes ? sw.n_axes : 1, sizeof *assign);
-            size_t n_sets = n_common;
-            for (size_t a = 0; assign && a < sw.n_axes; a++) {
-                const char *v = sw.axes[a].values[value_index(&sw, a, p)];
-                duet_buf_printf(&assign[a], "%s=%s", sw.axes[a].key, v);
-                sets[n_sets++] = duet_buf_str(&assign[a]);
-                duet_buf_printf(&label, "%s%s=%s", a ? "," : "", sw.axes[a].key, v);
-            }
-            if (sw.n_seeds)
-                duet_buf_printf(&label, "%sseed=%llu", sw.n_axes ? "," : "",
-                                (unsigned long long)sw.seeds[s]);
-            if (label.len == 0)
-                duet_buf_puts(&label, "base");
-            duet_buf_printf(&name, "%s/", dir);
-            put_name_part(&name, duet_buf_str(&label));
-            duet_buf_puts(&name, ".h5");
-            size_t index = p * seeds + s + 1;
-            duet_load_options plo = {.sets = sets,
-                                     .n_sets = n_sets,
-                                     .seed_given = sw.n_seeds > 0,
-                                     .seed = sw.n_seeds ? sw.seeds[s] : 0,
-                                     .log = &log};
-            duet_config *cfg = NULL;
-            char why[DUET_ERROR_MSG_MAX] = "";
-            if (assign == NULL || label.failed || name.failed) {
-                fprintf(stderr, "duet sweep: out of memory\n");
-                failed++;
-            } else if (dry) {
-                printf("%zu/%zu %s -> %s\n", index, total, duet_buf_str(&label),
-                       duet_buf_str(&name));
-            } else if (duet_config_load(script, &plo, &cfg, &err) != DUET_OK) {
-                fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", index, total,
-                        duet_buf_str(&label), err.msg);
-                failed++;
-            } else {
-                int state = existing_state(duet_buf_str(&name), cfg, why, sizeof why);
-                if (state == 2) {
-                    if (!quiet)
-                        fprintf(stderr, "duet sweep: point %zu/%zu (%s): complete, skipped\n",
-                                index, total, duet_buf_str(&label));
-                    skipped++;
-                } else if (state < 0) {
+    /*
+     * Phase 0 loads every point's configuration and runs nothing, so a mistyped key or value
+     * stops the sweep before any work. Phase 1 lists or runs the points.
+     */
+    size_t ran = 0, skipped = 0, failed = 0, invalid = 0, total = points * seeds;
+    char last_error[DUET_ERROR_MSG_MAX] = "";
+    for (int phase = 0; phase < 2 && invalid == 0; phase++) {
+        if (phase == 1 && !dry && !make_dir(dir)) {
+            duet_error_set(&err, DUET_EIO, "cannot create folder %s: %s", dir, strerror(errno));
+            code = duet_cli_fail(&err);
+            goto done;
+        }
+        for (size_t p = 0; p < points && !interrupted; p++)
+            for (size_t s = 0; s < seeds && !interrupted; s++) {
+                duet_buf name = {0}, label = {0};
+                duet_buf *assign = duet_calloc(sw.n_axes ? sw.n_axes : 1, sizeof *assign);
+                size_t n_sets = n_common;
+                for (size_t a = 0; assign && a < sw.n_axes; a++) {
+                    const char *v = sw.axes[a].values[value_index(&sw, a, p)];
+                    duet_buf_printf(&assign[a], "%s=%s", sw.axes[a].key, v);
+                    sets[n_sets++] = duet_buf_str(&assign[a]);
+                    duet_buf_printf(&label, "%s%s=%s", a ? "," : "", sw.axes[a].key, v);
+                }
+                if (sw.n_seeds)
+                    duet_buf_printf(&label, "%sseed=%llu", sw.n_axes ? "," : "",
+                                    (unsigned long long)sw.seeds[s]);
+                if (label.len == 0)
+                    duet_buf_puts(&label, "base");
+                duet_buf_printf(&name, "%s/", dir);
+                put_name_part(&name, duet_buf_str(&label));
+                duet_buf_puts(&name, ".h5");
+                size_t index = p * seeds + s + 1;
+                duet_load_options plo = {.sets = sets,
+                                         .n_sets = n_sets,
+                                         .seed_given = sw.n_seeds > 0,
+                                         .seed = sw.n_seeds ? sw.seeds[s] : 0,
+                                         .log = &log};
+                duet_config *cfg = NULL;
+                char why[DUET_ERROR_MSG_MAX] = "";
+                if (assign == NULL || label.failed || name.failed) {
+                    fprintf(stderr, "duet sweep: out of memory\n");
+                    failed++;
+                    invalid += phase == 0;
+                } else if (phase == 0) {
+                    if (duet_config_load(script, &plo, &cfg, &err) != DUET_OK) {
+                        /* Points often share one mistake: print each message once. */
+                        if (strcmp(err.msg, last_error) != 0)
+                            fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", index, total,
+                                    duet_buf_str(&label), err.msg);
+                        snprintf(last_error, sizeof last_error, "%s", err.msg);
+                        invalid++;
+                    }
+                    duet_config_free(cfg);
+                } else if (dry) {
+                    printf("%zu/%zu %s -> %s\n", index, total, duet_buf_str(&label),
+                           duet_buf_str(&name));
+                } else if (duet_config_load(script, &plo, &cfg, &err) != DUET_OK) {
                     fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", index, total,
-                            duet_buf_str(&label), why);
+                            duet_buf_str(&label), err.msg);
                     failed++;
                 } else {
-                    if (!quiet)
-                        fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s %s\n", index, total,
-                                duet_buf_str(&label), state == 1 ? "resuming" : "running",
-                                duet_buf_str(&name));
-                    duet_run_options ro = {
-                        .out_path = duet_buf_str(&name),
-                        .resume = state == 1,
-                        .command_line = "duet sweep",
-                        .data_dir = getenv("DUET_DATA_DIR"),
-                        .log = &log,
-                        .interrupted = &interrupted,
-                        .snapshot_seconds = 10.0,
-                    };
-                    if (duet_run(cfg, &ro, &err) != DUET_OK) {
+                    int state = existing_state(duet_buf_str(&name), cfg, why, sizeof why);
+                    if (state == 2) {
+                        if (!quiet)
+                            fprintf(stderr, "duet sweep: point %zu/%zu (%s): complete, skipped\n",
+                                    index, total, duet_buf_str(&label));
+                        skipped++;
+                    } else if (state < 0) {
                         fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", index, total,
-                                duet_buf_str(&label), err.msg);
+                                duet_buf_str(&label), why);
                         failed++;
                     } else {
-                        ran++;
+                        if (!quiet)
+                            fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s %s\n", index, total,
+                                    duet_buf_str(&label), state == 1 ? "resuming" : "running",
+                                    duet_buf_str(&name));
+                        duet_run_options ro = {
+                            .out_path = duet_buf_str(&name),
+                            .resume = state == 1,
+                            .command_line = "duet sweep",
+                            .data_dir = getenv("DUET_DATA_DIR"),
+                            .log = &log,
+                            .interrupted = &interrupted,
+                            .snapshot_seconds = 10.0,
+                        };
+                        if (duet_run(cfg, &ro, &err) != DUET_OK) {
+                            fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", index, total,
+                                    duet_buf_str(&label), err.msg);
+                            failed++;
+                        } else {
+                            ran++;
+                        }
                     }
+                    duet_config_free(cfg);
                 }
-                duet_config_free(cfg);
+                for (size_t a = 0; assign && a < sw.n_axes; a++)
+                    duet_buf_free(&assign[a]);
+                duet_free(assign);
+                duet_buf_free(&name);
+                duet_buf_free(&label);
             }
-            for (size_t a = 0; assign && a < sw.n_axes; a++)
-                duet_buf_free(&assign[a]);
-            duet_free(assign);
-            duet_buf_free(&name);
-            duet_buf_free(&label);
-        }
+    }
+    if (invalid) {
+        fprintf(stderr,
+                "duet sweep: %zu of %zu points have an invalid configuration; nothing was run. "
+                "Fix the script, --grid, --list or --set values above\n",
+                invalid, total);
+        code = DUET_EXIT_USAGE;
+        goto done;
+    }
     if (!dry)
         fprintf(stderr, "duet sweep: %zu points: %zu run, %zu already complete, %zu failed%s\n",
                 total, ran, skipped, failed, interrupted ? ", interrupted" : "");

@@ -846,8 +846,10 @@ static duet_status run_trials(runner *rn)
             break;
         if (rn->opt->interrupted && *rn->opt->interrupted) {
             st = duet_error_set(rn->err, DUET_EINTERRUPT,
-                                "interrupted; the results so far are in %s, continue with "
-                                "`duet run --resume`",
+                                "interrupted; the results so far are in %s. Continue with `duet "
+                                "run %s --out %s --resume` and the same --set and --seed options",
+                                rn->opt->out_path,
+                                cfg->script_path ? cfg->script_path : "SCRIPT.lua",
                                 rn->opt->out_path);
             break;
         }

@@ -39,6 +39,25 @@ fi
 # duet info reads it.
 "$DUET_BIN" info "$WORK/small.h5" | grep -q "complete, 6 of 6 trials complete" \
   && pass "info reports completeness" || fail "info output"
+# A rerun never replaces a file silently: results only with --force, other files never.
+sum=$(cksum < "$WORK/small.h5")
+"$DUET_BIN" run small.lua --out "$WORK/small.h5" -q 2> err.txt
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "already holds results (6 of 6 trials of its tasks and methods complete); add --resume" err.txt \
+  && [ "$(cksum < "$WORK/small.h5")" = "$sum" ] && pass "rerun without --force keeps the results" \
+  || fail "rerun without --force: status $rc, $(cat err.txt)"
+printf 'notes of an experiment\n' > "$WORK/notes.txt"
+for force in "" --force; do
+  "$DUET_BIN" run small.lua --out "$WORK/notes.txt" -q $force 2> err.txt
+  rc=$?
+  [ "$rc" -eq 2 ] && grep -q "notes.txt exists and is not a readable duet results file" err.txt \
+    && [ "$(cat "$WORK/notes.txt")" = "notes of an experiment" ] \
+    && pass "a text file at --out is kept ${force:-without --force}" \
+    || fail "text file at --out ${force}: status $rc, $(cat err.txt)"
+done
+"$DUET_BIN" run small.lua --out "$WORK/small.h5" -q --force --seed 9 || fail "rerun with --force"
+"$DUET_BIN" info "$WORK/small.h5" | grep -q "(seed 9)" && pass "--force replaces the results" \
+  || fail "--force did not replace the results: $("$DUET_BIN" info "$WORK/small.h5" | head -3)"
 # A file that crashes the HDF5 library is reported as damaged by every reader, in place of a crash.
 damaged="$DUET_SOURCE_DIR/tests/fuzz/corpus/results/crash_hdf5_btree2_header"
 cp "$damaged" "$WORK/damaged.h5"

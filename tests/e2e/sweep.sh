@@ -39,4 +39,12 @@ PY
 [ "$(wc -l < dry.txt)" -eq 12 ] && pass "grid of 2 x 2 x 3 seeds lists 12 points" || fail "dry run: $(cat dry.txt)"
 "$DUET_BIN" sweep s.lua --list budget.iterations=2,3 --list trials=1 --dry-run 2>err.txt
 [ $? -eq 2 ] && pass "unequal list axes refused" || fail "unequal lists: $(cat err.txt)"
+# A misspelled key stops the sweep before any point runs, with one message per distinct error.
+"$DUET_BIN" sweep s.lua --out-dir typo --grid budget.iteratons=2,3 --seeds 1..2 2>err.txt
+rc=$?
+[ "$rc" -eq 2 ] && [ ! -e typo ] && grep -q "4 of 4 points have an invalid configuration; nothing was run" err.txt \
+  && [ "$(grep -c "unknown" err.txt)" -eq 2 ] && pass "misspelled grid key refused before running" \
+  || fail "misspelled grid key: status $rc, $(cat err.txt)"
+"$DUET_BIN" sweep s.lua --grid budget.iteratons=2,3 --dry-run > /dev/null 2>err.txt
+[ $? -eq 2 ] && pass "dry run checks every point" || fail "dry run with a misspelled key: $(cat err.txt)"
 finish
