@@ -36,15 +36,37 @@ static void fixed_destroy(void *state)
     duet_free(m);
 }
 
+static duet_status fixed_check(const void *options, size_t n_domains, duet_error *err)
+{
+    const fixed_options *o = options;
+    if (o->ratios.n == 0)
+        return DUET_OK;
+    if (o->ratios.n != n_domains)
+        return duet_error_set(err, DUET_EINVAL,
+                              "ratios has %zu shares but the task's pool has %zu "
+                              "domains; give one share per domain",
+                              o->ratios.n, n_domains);
+    if (duet_simplex_violation(o->ratios.v, o->ratios.n) > 1e-9) {
+        double sum = 0.0, least = INFINITY;
+        for (size_t i = 0; i < o->ratios.n; i++) {
+            sum += o->ratios.v[i];
+            least = fmin(least, o->ratios.v[i]);
+        }
+        return duet_error_set(err, DUET_EINVAL,
+                              "ratios are not a mixture: they sum to %.6g and the "
+                              "smallest share is %.6g; give shares >= 0 that sum to 1",
+                              sum, least);
+    }
+    return DUET_OK;
+}
+
 static duet_status fixed_create(const duet_method_env *env, const void *options, void **state,
                                 duet_error *err)
 {
+    duet_status st = fixed_check(options, env->n, err);
+    if (st != DUET_OK)
+        return st;
     const fixed_options *o = options;
-    if (o->ratios.n != 0 && o->ratios.n != env->n)
-        return duet_error_set(err, DUET_EINVAL,
-                              "method fixed: ratios has %zu shares but the task's pool has %zu "
-                              "domains; give one share per domain",
-                              o->ratios.n, env->n);
     fixed_method *m = duet_calloc(1, sizeof *m);
     if (m == NULL || (m->ratios = duet_malloc(env->n * sizeof *m->ratios)) == NULL) {
         fixed_destroy(m);
@@ -89,4 +111,5 @@ const duet_method_type duet_method_fixed = {
     .destroy = fixed_destroy,
     .propose = fixed_propose,
     .observe = fixed_observe,
+    .check = fixed_check,
 };

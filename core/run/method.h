@@ -89,6 +89,11 @@ typedef struct duet_method_type {
      * posterior mean; NULL when the method has none. Writes n ratios.
      */
     duet_status (*answer)(void *state, duet_rng *rng, double *ratios, duet_error *err);
+    /*
+     * Optional check of the options against a task's number of pool domains, run for every task
+     * before the run writes anything; NULL when create's own checks suffice.
+     */
+    duet_status (*check)(const void *options, size_t n_domains, duet_error *err);
 } duet_method_type;
 
 #endif

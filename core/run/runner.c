@@ -170,6 +170,23 @@ static void close_tasks(runner *rn)
  * memory, and each snapshot makes one more copy while it is written) would exceed
  * DUET_MAX_RESULTS_BYTES, before any of them is allocated.
  */
+/* Runs each method type's option check against every task's pool, before anything is written. */
+static duet_status check_methods(const runner *rn)
+{
+    const duet_config *cfg = rn->cfg;
+    for (size_t t = 0; t < cfg->n_tasks; t++)
+        for (size_t m = 0; m < cfg->n_methods; m++) {
+            const duet_method_config *mc = &cfg->methods[m];
+            if (mc->type->check == NULL)
+                continue;
+            duet_status st = mc->type->check(mc->options, rn->tasks[t].info.n_pool, rn->err);
+            if (st != DUET_OK)
+                return duet_error_prefix(rn->err, "%s: method %s on task %s", mc->where, mc->label,
+                                         cfg->tasks[t].name);
+        }
+    return DUET_OK;
+}
+
 static duet_status check_results_size(const runner *rn)
 {
     const duet_config *cfg = rn->cfg;
@@ -892,7 +909,8 @@ duet_status duet_run(const duet_config *cfg, const duet_run_options *opt, duet_e
         duet_error_prefix(err, "%s: backend %s", cfg->backend_where, cfg->backend->name);
         return st;
     }
-    if ((st = open_tasks(&rn)) != DUET_OK || (st = check_results_size(&rn)) != DUET_OK)
+    if ((st = open_tasks(&rn)) != DUET_OK || (st = check_methods(&rn)) != DUET_OK ||
+        (st = check_results_size(&rn)) != DUET_OK)
         goto done;
 
     if (opt->resume) {

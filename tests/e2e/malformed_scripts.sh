@@ -212,4 +212,20 @@ return duet.experiment { name = "x", backend = duet.backend.synthetic { domains 
   tasks = { duet.task { name = "a" } }, methods = { duet.method.uniform {} } }
 LUA
 
+check fixed_ratio_count "fixed_ratio_count.lua:4: method fixed on task a" \
+  "ratios has 2 shares but the task's pool has 4 domains" <<'LUA'
+local duet = require "duet"
+return duet.experiment { name = "x", backend = duet.backend.synthetic { domains = 4 },
+  budget = { points = 10, iterations = 3 }, tasks = { duet.task { name = "a" } },
+  methods = { duet.method.uniform {}, duet.method.fixed { ratios = { 0.5, 0.5 } } } }
+LUA
+
+check fixed_ratio_sum "fixed_ratio_sum.lua:4: method fixed on task a" \
+  "they sum to 2 and the smallest share is 0.5" <<'LUA'
+local duet = require "duet"
+return duet.experiment { name = "x", backend = duet.backend.synthetic { domains = 4 },
+  budget = { points = 10, iterations = 3 }, tasks = { duet.task { name = "a" } },
+  methods = { duet.method.uniform {}, duet.method.fixed { ratios = { 0.5, 0.5, 0.5, 0.5 } } } }
+LUA
+
 finish
