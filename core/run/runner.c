@@ -1,6 +1,7 @@
 /* The experiment loop (see runner.h for the loop, its random streams and resume). */
 #include "run/runner.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -288,27 +289,63 @@ static duet_status new_results(runner *rn, duet_results **out)
     return DUET_OK;
 }
 
+/*
+ * Describes where two resolved configurations first differ: the `key = value` entry around the
+ * first differing character in each, and the entry's `name` when its line has one (a task or a
+ * method), e.g. "budget: iterations = 6 (now iterations = 8)".
+ */
+static void describe_difference(const char *old, const char *now, char *out, size_t size)
+{
+    const char *a = old, *b = now;
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    const char *line = a;
+    while (line > old && line[-1] != '\n')
+        line--;
+    size_t line_len = strcspn(line, "\n");
+    /* The key is the identifier before the last " = " that starts before the difference. */
+    const char *eq = a;
+    while (eq > line + 1 && !(eq[0] == '=' && eq[-1] == ' '))
+        eq--;
+    const char *key = eq - 1;
+    while (key > line && (isalnum((unsigned char)key[-1]) || key[-1] == '_'))
+        key--;
+    if (!(eq[0] == '=' && eq > line + 1))
+        key = line + strspn(line, " ");
+    size_t off = (size_t)(key - old);
+    const char *key_now = now + off;
+    int was_len = (int)strcspn(key, ",}\n"), now_len = (int)strcspn(key_now, ",}\n");
+    /* The entry's name, for the lines of tasks and methods. */
+    char label[80] = "";
+    const char *name = strstr(line, "name = \"");
+    if (name != NULL && name < line + line_len && name != key)
+        snprintf(label, sizeof label, "entry \"%.*s\": ", (int)strcspn(name + 8, "\""), name + 8);
+    else {
+        /* A top-level section such as budget or backend: the first word of the line. */
+        const char *w = line + strspn(line, " ");
+        size_t wl = strspn(w, "abcdefghijklmnopqrstuvwxyz_");
+        if (w != key && wl > 0)
+            snprintf(label, sizeof label, "%.*s: ", (int)wl, w);
+    }
+    snprintf(out, size, "%s%.*s (now %.*s)", label, was_len > 120 ? 120 : was_len, key,
+             now_len > 120 ? 120 : now_len, key_now);
+}
+
 /* Checks that a results file read for --resume matches the configuration. */
 static duet_status check_resumable(runner *rn, const duet_results *old)
 {
     const duet_config *cfg = rn->cfg;
-    if (strcmp(old->prov.config ? old->prov.config : "", cfg->resolved) != 0) {
-        /* Point at the first line that differs. */
-        const char *a = old->prov.config ? old->prov.config : "", *b = cfg->resolved;
-        size_t line = 1;
-        while (*a && *a == *b) {
-            line += *a == '\n';
-            a++;
-            b++;
-        }
-        char was[96], now[96];
-        snprintf(was, sizeof was, "%.*s", (int)strcspn(a, "\n"), a);
-        snprintf(now, sizeof now, "%.*s", (int)strcspn(b, "\n"), b);
+    const char *was = old->prov.config ? old->prov.config : "";
+    if (strcmp(was, cfg->resolved) != 0) {
+        char where[400];
+        describe_difference(was, cfg->resolved, where, sizeof where);
         return duet_error_set(rn->err, DUET_EMISMATCH,
-                              "%s was written with another configuration (resolved line %zu was "
-                              "'%s', now '%s'); resume with the same script, --set options and "
-                              "--seed, or write to a new --out file",
-                              rn->opt->out_path, line, was, now);
+                              "%s was written with another configuration: %s; resume with the "
+                              "same script, --set options and --seed, or write to a new --out "
+                              "file (the configuration of a results file is fixed once written)",
+                              rn->opt->out_path, where);
     }
     return DUET_OK;
 }

@@ -51,6 +51,7 @@ grep -q "complete; nothing to run" err.txt && [ "$(cksum < reference.h5)" = "$su
   || fail "resume of a complete file changed it or said: $(cat err.txt)"
 # Resuming with another configuration is refused with exit status 2.
 "$DUET_BIN" run slow.lua --out reference.h5 -q --resume --seed 12 2>err.txt
-[ $? -eq 2 ] && grep -q "another configuration" err.txt && pass "resume with another seed refused" \
+[ $? -eq 2 ] && grep -q "another configuration: seed = 11 (now seed = 12)" err.txt \
+  && pass "resume with another seed refused, naming the seed" \
   || fail "resume with another seed: $(cat err.txt)"
 finish
