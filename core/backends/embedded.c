@@ -155,11 +155,18 @@ static duet_status resolve_pool(const char *pool, const duet_backend_env *env, c
         if (chosen == NULL && bases[0] == NULL && bases[1] == NULL && file_exists(name))
             chosen = name;
     }
+    if (chosen == NULL && !is_path && duet_pool_preset_find(pool) == NULL)
+        return duet_error_set(err, DUET_ENOTFOUND,
+                              "pool file %s not found (looked for %s%s%s), and '%s' is not a "
+                              "pool preset; use pool = \"main9\" (`make data` builds it), see "
+                              "`duet data presets`, or give the path of a pool file",
+                              name, tried[0][0] ? tried[0] : name, tried[1][0] ? " and " : "",
+                              tried[1], pool);
     if (chosen == NULL)
         return duet_error_set(err, DUET_ENOTFOUND,
-                              "embedded backend: pool file %s not found (looked for %s%s%s); "
-                              "create it with `make data`, or with scripts/fetch-data.sh "
-                              "followed by `duet data import --preset %s -o %s`",
+                              "pool file %s not found (looked for %s%s%s); create it with `make "
+                              "data`, or with scripts/fetch-data.sh followed by `duet data "
+                              "import --preset %s -o %s`",
                               name, tried[0][0] ? tried[0] : name, tried[1][0] ? " and " : "",
                               tried[1], is_path ? "main9" : pool, tried[0][0] ? tried[0] : name);
     *out = duet_strdup(chosen);

@@ -88,8 +88,13 @@ int duet_cmd_help(int argc, char **argv)
         list_executors();
     else {
         const duet_command *c = duet_command_find(topic);
-        if (c == NULL)
-            return duet_cli_usage("help", "no command or topic named '%s'", topic);
+        if (c == NULL) {
+            fprintf(stderr, "duet help: no command or topic named '%s'; the commands are", topic);
+            for (const duet_command *k = duet_commands; k->name; k++)
+                fprintf(stderr, "%s %s", k == duet_commands ? "" : ",", k->name);
+            fprintf(stderr, ", and the topics methods, backends, selectors, executors\n");
+            return DUET_EXIT_USAGE;
+        }
         if (c->help)
             c->help(stdout);
         else {

@@ -456,7 +456,11 @@ duet_status duet_pool_read_hdf5(duet_pool *pool, const char *path, duet_error *e
             duet_error_set(err, DUET_EFORMAT,
                            "%s is not an HDF5 file; create the pool with duet data import", path);
     else if (file < 0)
-        status = duet_error_set(err, DUET_EIO, "cannot open the pool file %s", path);
+        status = duet_error_set(err, DUET_EFORMAT,
+                                "cannot open the pool file %s: the HDF5 library rejects it, so "
+                                "it is damaged or truncated (for example by an interrupted copy); "
+                                "rebuild it with `make data` or `duet data import`",
+                                path);
     else
         status = read_file(file, pool, path, err);
     if (file >= 0)

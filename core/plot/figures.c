@@ -166,8 +166,8 @@ void plot_figure_best(plot_panel *panels, size_t n_panels, const plot_target *t)
  */
 void plot_figure_regret(plot_panel *panels, size_t n_panels, const plot_target *t)
 {
-    plot_terminal(t, n_panels, 3, 460, 380);
-    duet_buf_puts(t->gp, "set key top right box opaque font ',8'\n"
+    plot_terminal(t, n_panels, 3, 600, 380);
+    duet_buf_puts(t->gp, "set key outside right top font ',8'\n"
                          "set style fill transparent solid 0.2 noborder\nset xlabel 'iteration'\n");
     duet_buf_printf(t->gp, "set multiplot layout %zu,3\n", n_panels);
     static const char *const kinds[3] = {"simple regret", "cumulative regret", "average regret"};
@@ -464,6 +464,16 @@ void plot_figure_kerror(plot_panel *panels, size_t n_panels, const plot_target *
     for (size_t p = 0; p < n_panels; p++) {
         plot_panel *pn = &panels[p];
         set_title(t, pn->task);
+        /* Pad the range by a factor 1.4 on the log scale, so no point sits on the frame. */
+        size_t kmin = SIZE_MAX, kmax = 0;
+        for (size_t s = 0; s < pn->n_series; s++) {
+            size_t k = pn->series[s].method->samples;
+            kmin = k < kmin ? k : kmin;
+            kmax = k > kmax ? k : kmax;
+        }
+        if (pn->n_series > 0)
+            duet_buf_printf(t->gp, "set xrange [%.6g:%.6g]\n", (double)kmin / 1.4,
+                            (double)kmax * 1.4);
         duet_buf_puts(t->gp, "plot ");
         unsigned char *done = duet_calloc(pn->n_series ? pn->n_series : 1, 1);
         size_t lines = 0;
@@ -474,6 +484,7 @@ void plot_figure_kerror(plot_panel *panels, size_t n_panels, const plot_target *
             duet_buf_printf(t->dat, "# task %s, methods of type %s: k, mean error, se, count\n",
                             pn->task, type);
             /* Emit the series of this type in increasing k. */
+            size_t emitted = 0, first = s, last = s;
             for (;;) {
                 size_t next = pn->n_series;
                 for (size_t u = 0; u < pn->n_series; u++)
@@ -484,6 +495,9 @@ void plot_figure_kerror(plot_panel *panels, size_t n_panels, const plot_target *
                 if (next == pn->n_series)
                     break;
                 done[next] = 1;
+                if (emitted++ == 0)
+                    first = next;
+                last = next;
                 const plot_series *sr = &pn->series[next];
                 plot_acc acc = {0};
                 for (size_t i = 0; i < sr->file->trials; i++) {
@@ -501,7 +515,14 @@ void plot_figure_kerror(plot_panel *panels, size_t n_panels, const plot_target *
                             "%s'%s' index %zu using 1:2:3 with yerrorlines lc %zu pt 7 lw 2 "
                             "title ",
                             lines ? ", " : "", t->datname, block++, lines + 1);
-            plot_string(t->gp, type);
+            /* One method: its label. Several: their type and the range of k. */
+            char title[160];
+            if (emitted == 1)
+                snprintf(title, sizeof title, "%s", pn->series[first].method->label);
+            else
+                snprintf(title, sizeof title, "%s, k = %zu..%zu", type,
+                         pn->series[first].method->samples, pn->series[last].method->samples);
+            plot_string(t->gp, title);
             lines++;
         }
         duet_free(done);

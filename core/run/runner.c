@@ -314,8 +314,7 @@ static void describe_difference(const char *old, const char *now, char *out, siz
         key--;
     if (!(eq[0] == '=' && eq > line + 1))
         key = line + strspn(line, " ");
-    size_t off = (size_t)(key - old);
-    const char *key_now = now + off;
+    const char *key_now = now + (key - old);
     int was_len = (int)strcspn(key, ",}\n"), now_len = (int)strcspn(key_now, ",}\n");
     /* The entry's name, for the lines of tasks and methods. */
     char label[80] = "";
@@ -324,10 +323,10 @@ static void describe_difference(const char *old, const char *now, char *out, siz
         snprintf(label, sizeof label, "entry \"%.*s\": ", (int)strcspn(name + 8, "\""), name + 8);
     else {
         /* A top-level section such as budget or backend: the first word of the line. */
-        const char *w = line + strspn(line, " ");
-        size_t wl = strspn(w, "abcdefghijklmnopqrstuvwxyz_");
-        if (w != key && wl > 0)
-            snprintf(label, sizeof label, "%.*s: ", (int)wl, w);
+        const char *word = line + strspn(line, " ");
+        size_t word_len = strspn(word, "abcdefghijklmnopqrstuvwxyz_");
+        if (word != key && word_len > 0)
+            snprintf(label, sizeof label, "%.*s: ", (int)word_len, word);
     }
     snprintf(out, size, "%s%.*s (now %.*s)", label, was_len > 120 ? 120 : was_len, key,
              now_len > 120 ? 120 : now_len, key_now);

@@ -85,16 +85,28 @@ static const char *type_name(duet_option_type type)
     return "value";
 }
 
+/* Writes a bound: whole numbers in full (9007199254740992, not 9.007199255e+15). */
+static void bound_text(double v, char *out, size_t size)
+{
+    if (v == floor(v) && fabs(v) < 1e18)
+        snprintf(out, size, "%.0f", v);
+    else
+        snprintf(out, size, "%.10g", v);
+}
+
 /* Writes "between MIN and MAX" style range text for a numeric option into out. */
 static void range_text(const duet_option *o, char *out, size_t size)
 {
     int has_min = isfinite(o->min), has_max = isfinite(o->max) && o->max > o->min;
+    char lo[32], hi[32];
+    bound_text(o->min, lo, sizeof lo);
+    bound_text(o->max, hi, sizeof hi);
     if (has_min && has_max)
-        snprintf(out, size, "between %.10g and %.10g", o->min, o->max);
+        snprintf(out, size, "between %s and %s", lo, hi);
     else if (has_min)
-        snprintf(out, size, "at least %.10g", o->min);
+        snprintf(out, size, "at least %s", lo);
     else if (has_max)
-        snprintf(out, size, "at most %.10g", o->max);
+        snprintf(out, size, "at most %s", hi);
     else
         snprintf(out, size, "finite");
 }

@@ -125,7 +125,12 @@ static void missing_pool_explains_import(void **state)
     assert_null(backend);
     assert_non_null(strstr(err.msg, "/nonexistent/data/absent.h5"));
     assert_non_null(strstr(err.msg, "/nonexistent/script/absent.h5"));
-    assert_non_null(strstr(err.msg, "duet data import --preset absent"));
+    assert_non_null(strstr(err.msg, "'absent' is not a pool preset"));
+    assert_null(strstr(err.msg, "--preset absent"));
+    /* A missing pool that a preset builds gets the import command. */
+    o.pool = (char *)"tiny";
+    assert_int_equal(B->open(&o, &env, &backend, &err), DUET_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "duet data import --preset tiny -o /nonexistent/data/tiny.h5"));
 }
 
 /* A pool missing from the data folder is found beside the script. */
