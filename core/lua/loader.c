@@ -350,6 +350,11 @@ static duet_status read_selector(lua_State *L, int idx, duet_method_config *m,
     snprintf(sel_where, sizeof sel_where, "%s", where);
     if (lua_type(L, sel) == LUA_TSTRING) {
         name = lua_tostring(L, sel);
+        /* A selector given with --set: an error names the override, not the script line. */
+        duet_lua_rawfield(L, idx, "_set");
+        if (lua_type(L, -1) == LUA_TTABLE && duet_lua_rawfield(L, -1, "selector") == LUA_TSTRING)
+            snprintf(sel_where, sizeof sel_where, "%s", lua_tostring(L, -1));
+        lua_settop(L, sel);
     } else if (lua_type(L, sel) == LUA_TTABLE) {
         st = expect_kind(L, sel, "selector", where, "'selector'", "duet.selector.<name> { ... }",
                          err);

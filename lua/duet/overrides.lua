@@ -60,6 +60,16 @@ local function parse_like(old, text)
   elseif kind == "string" then
     return text
   elseif kind == "table" then
+    if #old == 0 and next(old) ~= nil then
+      local keys = {}
+      for key in pairs(old) do
+        if type(key) == "string" and key:sub(1, 1) ~= "_" then
+          keys[#keys + 1] = key
+        end
+      end
+      table.sort(keys)
+      error(("this is a table of options; set one of its keys instead (%s)"):format(table.concat(keys, ", ")), 0)
+    end
     local list = {}
     if text ~= "" then
       for _, part in ipairs(split(text, ",")) do
@@ -71,6 +81,33 @@ local function parse_like(old, text)
     return parse_scalar(text)
   end
   error(("the value at this path is a %s and cannot be set from the command line"):format(kind), 0)
+end
+
+-- What can follow the path that led to table `t`, for an error about `segment`.
+function overrides.hint(t, segment, value)
+  if value ~= nil then
+    return ("it is a %s (%s) in the script; write it as a table there to set its options"):format(
+      type(value), tostring(value))
+  end
+  local names = {}
+  if #t > 0 then
+    for _, item in ipairs(t) do
+      if type(item) == "table" then
+        names[#names + 1] = tostring(item.name or item._type)
+      end
+    end
+    return ("use a name (%s) or a position 1..%d"):format(table.concat(names, ", "), #t)
+  end
+  for key, item in pairs(t) do
+    if type(key) == "string" and key:sub(1, 1) ~= "_" and type(item) == "table" then
+      names[#names + 1] = key
+    end
+  end
+  table.sort(names)
+  if #names == 0 then
+    return "this level has no nested tables; the last segment names the key to set"
+  end
+  return ("the tables here are %s"):format(table.concat(names, ", "))
 end
 
 -- Applies one override "a.b.c=value" to the experiment table `experiment`.
@@ -92,7 +129,8 @@ function overrides.apply(experiment, assignment)
       t[segment] = nested
     end
     if type(nested) ~= "table" then
-      error(("'%s' does not name a table of the experiment"):format(table.concat(segments, ".", 1, i)), 0)
+      error(("'%s' does not name a table of the experiment; %s"):format(
+        table.concat(segments, ".", 1, i), overrides.hint(t, segment, nested)), 0)
     end
     t = nested
   end

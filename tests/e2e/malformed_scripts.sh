@@ -198,11 +198,27 @@ return duet.experiment { name = "x", backend = duet.backend.synthetic {},
   tasks = { duet.task { name = "a" } }, methods = { duet.method.random_search {} } }
 LUA
 
-check set_bad_path "--set tasks.zzz.width=1" "does not name a table" --set tasks.zzz.width=1 <<'LUA'
+check set_bad_path "--set tasks.zzz.width=1" "does not name a table of the experiment; use a name (a) or a position 1..1" --set tasks.zzz.width=1 <<'LUA'
 local duet = require "duet"
 return duet.experiment { name = "x", backend = duet.backend.synthetic {},
   budget = { points = 10, iterations = 3 },
   tasks = { duet.task { name = "a" } }, methods = { duet.method.uniform {} } }
+LUA
+
+check set_whole_table "--set budget=3" "this is a table of options; set one of its keys instead (iterations, points)" \
+  --set budget=3 <<'LUA'
+local duet = require "duet"
+return duet.experiment { name = "x", backend = duet.backend.synthetic {},
+  budget = { points = 10, iterations = 3 },
+  tasks = { duet.task { name = "a" } }, methods = { duet.method.uniform {} } }
+LUA
+
+check set_bad_selector "--set methods.duet.selector=influense" "unknown selector 'influense'" \
+  --set methods.duet.selector=influense <<'LUA'
+local duet = require "duet"
+return duet.experiment { name = "x", backend = duet.backend.synthetic {},
+  budget = { points = 10, iterations = 3 },
+  tasks = { duet.task { name = "a" } }, methods = { duet.method.duet { selector = "influence" } } }
 LUA
 
 check budget_too_large "budget_too_large.lua:2:" "exceeds the" <<'LUA'
