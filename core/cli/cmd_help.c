@@ -20,13 +20,20 @@ void duet_cmd_help_help(FILE *out)
 static void list_methods(void)
 {
     printf("Methods (duet.method.NAME { options }); every method also takes name (its label "
-           "in the\nresults), samples (inner samples k) and selector (duet.selector.NAME { ... "
-           "}):\n\n");
-    const duet_method_type *m;
+           "in the\nresults), samples (inner samples k), selector (duet.selector.NAME { ... }) "
+           "and, for a\nmethod that uses the experiment's warm start, warm_start = false to "
+           "skip it:\n\n");
+    const duet_method_type *m, *previous = NULL;
     for (size_t i = 0; (m = duet_method_at(i)) != NULL; i++) {
         printf("  %s: %s (default selector: %s%s)\n", m->name, m->summary, m->default_selector,
                m->flags & DUET_METHOD_WARM_START ? "; uses the warm start" : "");
-        duet_options_help(m->options, stdout, 6);
+        /* The DUET variants share one option table: list it once. */
+        if (previous != NULL && m->options == previous->options && m->options[0].name != NULL)
+            printf("      the options of %s\n", previous->name);
+        else {
+            duet_options_help(m->options, stdout, 6);
+            previous = m;
+        }
     }
     printf("  lua: %s\n      takes name, init, propose and observe functions (see "
            "docs/adding-a-method.md)\n",

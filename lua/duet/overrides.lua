@@ -83,7 +83,7 @@ local function parse_like(old, text)
   error(("the value at this path is a %s and cannot be set from the command line"):format(kind), 0)
 end
 
--- What can follow the path that led to table `t`, for an error about `segment`.
+-- Describes what can follow the path that led to table `t`, for an error about `segment`.
 function overrides.hint(t, segment, value)
   if value ~= nil then
     return ("it is a %s (%s) in the script; write it as a table there to set its options"):format(
