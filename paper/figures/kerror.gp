@@ -22,5 +22,6 @@ set xlabel 'inner samples k'
 set ylabel 'estimator error'
 set multiplot layout 1,1
 set title 'interior'
-plot 'kerror.dat' index 0 using 1:2:3 with yerrorlines lc 1 pt 7 lw 2 title 'uniform', 'kerror.dat' index 1 using 1:2:3 with yerrorlines lc 2 pt 7 lw 2 title 'random_search', 'kerror.dat' index 2 using 1:2:3 with yerrorlines lc 3 pt 7 lw 2 title 'duet_ur', 'kerror.dat' index 3 using 1:2:3 with yerrorlines lc 4 pt 7 lw 2 title 'duet'
+set xrange [0.714286:11.2]
+plot 'kerror.dat' index 0 using 1:2:3 with yerrorlines lc 1 pt 7 lw 2 title 'uniform', 'kerror.dat' index 1 using 1:2:3 with yerrorlines lc 2 pt 7 lw 2 title 'random_search', 'kerror.dat' index 2 using 1:2:3 with yerrorlines lc 3 pt 7 lw 2 title 'duet_ur, k = 1..8', 'kerror.dat' index 3 using 1:2:3 with yerrorlines lc 4 pt 7 lw 2 title 'duet, k = 1..8'
 unset multiplot

@@ -1,5 +1,5 @@
 # Written by duet plot; rerun with: gnuplot regret.gp (from this folder)
-set terminal pngcairo size 1380,380 noenhanced font 'sans,10'
+set terminal pngcairo size 1800,380 noenhanced font 'sans,10'
 set output "regret.png"
 set datafile missing 'nan'
 set grid lc rgb '#dddddd'
@@ -16,7 +16,7 @@ set linetype 10 lc rgb '#bab0ac' lw 2 pt 7
 set linetype 11 lc rgb '#1f1f1f' lw 2 pt 7
 set linetype 12 lc rgb '#8cd17d' lw 2 pt 7
 set linetype cycle 12
-set key top right box opaque font ',8'
+set key outside right top font ',8'
 set style fill transparent solid 0.2 noborder
 set xlabel 'iteration'
 set multiplot layout 1,3
