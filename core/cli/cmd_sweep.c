@@ -249,6 +249,105 @@ static int existing_state(const char *path, const duet_config *cfg, char *why, s
     return state;
 }
 
+/* One point of a sweep: its --set assignments, label, results file name and load options. */
+typedef struct sweep_point {
+    duet_buf name, label;
+    duet_buf *assign; /* [n_axes] the point's "key=value" overrides */
+    duet_load_options lo;
+    size_t index; /* 1-based, in the order of the sweep */
+} sweep_point;
+
+/*
+ * Prepares point p with seed index s. The common overrides fill sets[0 .. n_common) and the
+ * point's own follow them. Returns 0 when out of memory. Call point_free in both cases.
+ */
+static int point_init(sweep_point *pt, const sweep *sw, size_t p, size_t s, const char *dir,
+                      const char **sets, size_t n_common, const duet_log *log)
+{
+    memset(pt, 0, sizeof *pt);
+    size_t seeds = sw->n_seeds ? sw->n_seeds : 1, n_sets = n_common;
+    pt->assign = duet_calloc(sw->n_axes ? sw->n_axes : 1, sizeof *pt->assign);
+    for (size_t a = 0; pt->assign && a < sw->n_axes; a++) {
+        const char *v = sw->axes[a].values[value_index(sw, a, p)];
+        duet_buf_printf(&pt->assign[a], "%s=%s", sw->axes[a].key, v);
+        sets[n_sets++] = duet_buf_str(&pt->assign[a]);
+        duet_buf_printf(&pt->label, "%s%s=%s", a ? "," : "", sw->axes[a].key, v);
+    }
+    if (sw->n_seeds)
+        duet_buf_printf(&pt->label, "%sseed=%llu", sw->n_axes ? "," : "",
+                        (unsigned long long)sw->seeds[s]);
+    if (pt->label.len == 0)
+        duet_buf_puts(&pt->label, "base");
+    duet_buf_printf(&pt->name, "%s/", dir);
+    put_name_part(&pt->name, duet_buf_str(&pt->label));
+    duet_buf_puts(&pt->name, ".h5");
+    pt->index = p * seeds + s + 1;
+    pt->lo = (duet_load_options){.sets = sets,
+                                 .n_sets = n_sets,
+                                 .seed_given = sw->n_seeds > 0,
+                                 .seed = sw->n_seeds ? sw->seeds[s] : 0,
+                                 .log = log};
+    for (size_t a = 0; pt->assign && a < sw->n_axes; a++)
+        if (pt->assign[a].failed)
+            return 0;
+    return pt->assign != NULL && !pt->label.failed && !pt->name.failed;
+}
+
+static void point_free(sweep_point *pt, size_t n_axes)
+{
+    for (size_t a = 0; pt->assign && a < n_axes; a++)
+        duet_buf_free(&pt->assign[a]);
+    duet_free(pt->assign);
+    duet_buf_free(&pt->name);
+    duet_buf_free(&pt->label);
+}
+
+enum { POINT_RAN, POINT_SKIPPED, POINT_FAILED };
+
+/* Runs, resumes or skips one point, printing what it does; returns a POINT_* outcome. */
+static int run_point(const char *script, const sweep_point *pt, size_t total, int quiet,
+                     const duet_log *log)
+{
+    duet_error err;
+    duet_config *cfg = NULL;
+    const char *label = duet_buf_str(&pt->label), *path = duet_buf_str(&pt->name);
+    if (duet_config_load(script, &pt->lo, &cfg, &err) != DUET_OK) {
+        fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", pt->index, total, label, err.msg);
+        return POINT_FAILED;
+    }
+    char why[DUET_ERROR_MSG_MAX] = "";
+    int outcome = POINT_RAN, state = existing_state(path, cfg, why, sizeof why);
+    if (state == 2) {
+        if (!quiet)
+            fprintf(stderr, "duet sweep: point %zu/%zu (%s): complete, skipped\n", pt->index, total,
+                    label);
+        outcome = POINT_SKIPPED;
+    } else if (state < 0) {
+        fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", pt->index, total, label, why);
+        outcome = POINT_FAILED;
+    } else {
+        if (!quiet)
+            fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s %s\n", pt->index, total, label,
+                    state == 1 ? "resuming" : "running", path);
+        duet_run_options ro = {
+            .out_path = path,
+            .resume = state == 1,
+            .command_line = "duet sweep",
+            .data_dir = getenv("DUET_DATA_DIR"),
+            .log = log,
+            .interrupted = &interrupted,
+            .snapshot_seconds = 10.0,
+        };
+        if (duet_run(cfg, &ro, &err) != DUET_OK) {
+            fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", pt->index, total, label,
+                    err.msg);
+            outcome = POINT_FAILED;
+        }
+    }
+    duet_config_free(cfg);
+    return outcome;
+}
+
 int duet_cmd_sweep(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -352,108 +451,27 @@ int duet_cmd_sweep(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    /*
-     * Phase 0 loads every point's configuration and runs nothing, so a mistyped key or value
-     * stops the sweep before any work. Phase 1 lists or runs the points.
-     */
+    /* Every point's configuration is loaded first, so a mistyped key or value stops the sweep
+     * before any work. Points often share one mistake: each message is printed once. */
     size_t ran = 0, skipped = 0, failed = 0, invalid = 0, total = points * seeds;
     char last_error[DUET_ERROR_MSG_MAX] = "";
-    for (int phase = 0; phase < 2 && invalid == 0; phase++) {
-        if (phase == 1 && !dry && !make_dir(dir)) {
-            duet_error_set(&err, DUET_EIO, "cannot create folder %s: %s", dir, strerror(errno));
-            code = duet_cli_fail(&err);
-            goto done;
-        }
-        for (size_t p = 0; p < points && !interrupted; p++)
-            for (size_t s = 0; s < seeds && !interrupted; s++) {
-                duet_buf name = {0}, label = {0};
-                duet_buf *assign = duet_calloc(sw.n_axes ? sw.n_axes : 1, sizeof *assign);
-                size_t n_sets = n_common;
-                for (size_t a = 0; assign && a < sw.n_axes; a++) {
-                    const char *v = sw.axes[a].values[value_index(&sw, a, p)];
-                    duet_buf_printf(&assign[a], "%s=%s", sw.axes[a].key, v);
-                    sets[n_sets++] = duet_buf_str(&assign[a]);
-                    duet_buf_printf(&label, "%s%s=%s", a ? "," : "", sw.axes[a].key, v);
-                }
-                if (sw.n_seeds)
-                    duet_buf_printf(&label, "%sseed=%llu", sw.n_axes ? "," : "",
-                                    (unsigned long long)sw.seeds[s]);
-                if (label.len == 0)
-                    duet_buf_puts(&label, "base");
-                duet_buf_printf(&name, "%s/", dir);
-                put_name_part(&name, duet_buf_str(&label));
-                duet_buf_puts(&name, ".h5");
-                size_t index = p * seeds + s + 1;
-                duet_load_options plo = {.sets = sets,
-                                         .n_sets = n_sets,
-                                         .seed_given = sw.n_seeds > 0,
-                                         .seed = sw.n_seeds ? sw.seeds[s] : 0,
-                                         .log = &log};
-                duet_config *cfg = NULL;
-                char why[DUET_ERROR_MSG_MAX] = "";
-                if (assign == NULL || label.failed || name.failed) {
-                    fprintf(stderr, "duet sweep: out of memory\n");
-                    failed++;
-                    invalid += phase == 0;
-                } else if (phase == 0) {
-                    if (duet_config_load(script, &plo, &cfg, &err) != DUET_OK) {
-                        /* Points often share one mistake: print each message once. */
-                        if (strcmp(err.msg, last_error) != 0)
-                            fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", index, total,
-                                    duet_buf_str(&label), err.msg);
-                        snprintf(last_error, sizeof last_error, "%s", err.msg);
-                        invalid++;
-                    }
-                    duet_config_free(cfg);
-                } else if (dry) {
-                    printf("%zu/%zu %s -> %s\n", index, total, duet_buf_str(&label),
-                           duet_buf_str(&name));
-                } else if (duet_config_load(script, &plo, &cfg, &err) != DUET_OK) {
-                    fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", index, total,
-                            duet_buf_str(&label), err.msg);
-                    failed++;
-                } else {
-                    int state = existing_state(duet_buf_str(&name), cfg, why, sizeof why);
-                    if (state == 2) {
-                        if (!quiet)
-                            fprintf(stderr, "duet sweep: point %zu/%zu (%s): complete, skipped\n",
-                                    index, total, duet_buf_str(&label));
-                        skipped++;
-                    } else if (state < 0) {
-                        fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", index, total,
-                                duet_buf_str(&label), why);
-                        failed++;
-                    } else {
-                        if (!quiet)
-                            fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s %s\n", index, total,
-                                    duet_buf_str(&label), state == 1 ? "resuming" : "running",
-                                    duet_buf_str(&name));
-                        duet_run_options ro = {
-                            .out_path = duet_buf_str(&name),
-                            .resume = state == 1,
-                            .command_line = "duet sweep",
-                            .data_dir = getenv("DUET_DATA_DIR"),
-                            .log = &log,
-                            .interrupted = &interrupted,
-                            .snapshot_seconds = 10.0,
-                        };
-                        if (duet_run(cfg, &ro, &err) != DUET_OK) {
-                            fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", index, total,
-                                    duet_buf_str(&label), err.msg);
-                            failed++;
-                        } else {
-                            ran++;
-                        }
-                    }
-                    duet_config_free(cfg);
-                }
-                for (size_t a = 0; assign && a < sw.n_axes; a++)
-                    duet_buf_free(&assign[a]);
-                duet_free(assign);
-                duet_buf_free(&name);
-                duet_buf_free(&label);
+    for (size_t p = 0; p < points; p++)
+        for (size_t s = 0; s < seeds; s++) {
+            sweep_point pt;
+            duet_config *cfg = NULL;
+            if (!point_init(&pt, &sw, p, s, dir, sets, n_common, &log)) {
+                fprintf(stderr, "duet sweep: out of memory\n");
+                invalid++;
+            } else if (duet_config_load(script, &pt.lo, &cfg, &err) != DUET_OK) {
+                if (strcmp(err.msg, last_error) != 0)
+                    fprintf(stderr, "duet sweep: point %zu/%zu (%s): %s\n", pt.index, total,
+                            duet_buf_str(&pt.label), err.msg);
+                snprintf(last_error, sizeof last_error, "%s", err.msg);
+                invalid++;
             }
-    }
+            duet_config_free(cfg);
+            point_free(&pt, sw.n_axes);
+        }
     if (invalid) {
         fprintf(stderr,
                 "duet sweep: %zu of %zu points have an invalid configuration; nothing was run. "
@@ -462,6 +480,28 @@ int duet_cmd_sweep(int argc, char **argv)
         code = DUET_EXIT_USAGE;
         goto done;
     }
+    if (!dry && !make_dir(dir)) {
+        duet_error_set(&err, DUET_EIO, "cannot create folder %s: %s", dir, strerror(errno));
+        code = duet_cli_fail(&err);
+        goto done;
+    }
+    for (size_t p = 0; p < points && !interrupted; p++)
+        for (size_t s = 0; s < seeds && !interrupted; s++) {
+            sweep_point pt;
+            if (!point_init(&pt, &sw, p, s, dir, sets, n_common, &log)) {
+                fprintf(stderr, "duet sweep: out of memory\n");
+                failed++;
+            } else if (dry) {
+                printf("%zu/%zu %s -> %s\n", pt.index, total, duet_buf_str(&pt.label),
+                       duet_buf_str(&pt.name));
+            } else {
+                int outcome = run_point(script, &pt, total, quiet, &log);
+                ran += outcome == POINT_RAN;
+                skipped += outcome == POINT_SKIPPED;
+                failed += outcome == POINT_FAILED;
+            }
+            point_free(&pt, sw.n_axes);
+        }
     if (!dry)
         fprintf(stderr, "duet sweep: %zu points: %zu run, %zu already complete, %zu failed%s\n",
                 total, ran, skipped, failed, interrupted ? ", interrupted" : "");

@@ -165,12 +165,6 @@ static void close_tasks(runner *rn)
     rn->tasks = NULL;
 }
 
-/* Builds an empty results model for the configuration. */
-/*
- * Rejects an experiment whose results arrays (every trial of every task and method is held in
- * memory, and each snapshot makes one more copy while it is written) would exceed
- * DUET_MAX_RESULTS_BYTES, before any of them is allocated.
- */
 /* Runs each method type's option check against every task's pool, before anything is written. */
 static duet_status check_methods(const runner *rn)
 {
@@ -188,6 +182,11 @@ static duet_status check_methods(const runner *rn)
     return DUET_OK;
 }
 
+/*
+ * Rejects an experiment whose results arrays (every trial of every task and method is held in
+ * memory, and each snapshot makes one more copy while it is written) would exceed
+ * DUET_MAX_RESULTS_BYTES, before any of them is allocated.
+ */
 static duet_status check_results_size(const runner *rn)
 {
     const duet_config *cfg = rn->cfg;
@@ -214,6 +213,7 @@ static duet_status check_results_size(const runner *rn)
     return DUET_OK;
 }
 
+/* Builds an empty results model for the configuration. */
 static duet_status new_results(runner *rn, duet_results **out)
 {
     const duet_config *cfg = rn->cfg;
