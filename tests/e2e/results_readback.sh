@@ -39,6 +39,35 @@ fi
 # duet info reads it.
 "$DUET_BIN" info "$WORK/small.h5" | grep -q "complete, 6 of 6 trials complete" \
   && pass "info reports completeness" || fail "info output"
+# duet info keeps complete trials apart from a trial stopped in progress: the Lua method raises
+# an error at iteration 3 of its first trial, after both uniform trials have finished.
+cat > "$WORK/stops.lua" <<'LUA'
+local duet = require "duet"
+return duet.experiment {
+  name = "stops", seed = 3,
+  backend = duet.backend.synthetic { domains = 3, items = 300 },
+  tasks = { duet.task { name = "a" } },
+  methods = {
+    duet.method.uniform {},
+    duet.method.lua {
+      name = "stopper",
+      init = function(env) return { n = env.n } end,
+      propose = function(state, t, rng)
+        if t == 3 then error("stopping on purpose") end
+        return rng:dirichlet(state.n, 1)
+      end,
+      observe = function(state, obs) end,
+    },
+  },
+  budget = { points = 60, iterations = 5 }, trials = 2,
+}
+LUA
+"$DUET_BIN" run stops.lua --out "$WORK/stops.h5" -q 2> err.txt && fail "the stopping method did not stop the run"
+"$DUET_BIN" info "$WORK/stops.h5" > info.txt
+grep -E "^ +uniform .* 2/2 .*\(2 complete trials\)$" info.txt > /dev/null \
+  && grep -E "^ +stopper .* 0/2 .* - best so far [0-9.e+-]+ over 1 trial in progress$" info.txt > /dev/null \
+  && pass "info separates complete trials from one in progress" \
+  || fail "info of a stopped run: $(cat info.txt) $(cat err.txt)"
 # A rerun never replaces a file silently: results only with --force, other files never.
 sum=$(cksum < "$WORK/small.h5")
 "$DUET_BIN" run small.lua --out "$WORK/small.h5" -q 2> err.txt
