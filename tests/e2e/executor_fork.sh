@@ -56,8 +56,8 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
   && pass "each timed-out evaluation is retried once" || fail "retries: $(cat skip.txt)"
 [ "$(grep -c 'skipping an evaluation.*timed out' skip.txt)" -eq 2 ] \
   && pass "each evaluation is skipped after its retry" || fail "skips: $(cat skip.txt)"
-[ "$rc" -eq 0 ] && [ "$ms" -lt 1900 ] && pass "timed-out evaluations were killed (${ms} ms in all)" \
-  || fail "the run took ${ms} ms: the 2 s evaluations were not killed at 0.3 s"
+[ "$rc" -eq 0 ] && [ "$ms" -lt 3500 ] && pass "timed-out evaluations were killed (${ms} ms in all)" \
+  || fail "the run took ${ms} ms: the two 2 s evaluations (4 s without the timeout) were not killed at 0.3 s"
 "$PYTHON" - skip.h5 <<'PY' && pass "skipped evaluations are stored as NaN" || fail "skipped values"
 import math, sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
