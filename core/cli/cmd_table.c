@@ -1,11 +1,12 @@
 /*
  * `duet table`: the final values of results files as a table, and checks of claims about them.
  *
- * For every task and method: the mean and standard error over trials of the final best-so-far
- * feedback, and the paired difference to a reference method over the trials both finished
- * (trial i of every method shares its selection and evaluation streams, so the pairs share
- * common random numbers). Differences are oriented so that a positive value means better than
- * the reference, whatever the task's goal.
+ * For every task and method: the mean and standard error over complete trials of the final
+ * best-so-far feedback, and the paired difference to a reference method over the trials both
+ * completed. Trial i of every method of one experiment seed shares its selection and evaluation
+ * streams, so pairs are formed only between files of the same seed, where they share common
+ * random numbers. Differences are oriented so that a positive value means better than the
+ * reference, whatever the task's goal. A label that several files share is shown with its file.
  *
  * Claims: --check-best LABEL reports, per task, whether LABEL's mean is better than every other
  * method's; --check-order A,B,C whether the means improve from A to B to C. Each claim line ends
@@ -23,24 +24,27 @@
 
 void duet_cmd_table_help(FILE *out)
 {
-    fprintf(out,
-            "usage: duet table FILE.h5 [FILE.h5...] [--reference LABEL] [--format markdown|tsv]\n"
-            "                  [--check-best LABEL] [--check-order A,B,C]\n\n"
-            "Prints, per task and method, the final best feedback (mean +- standard error over\n"
-            "trials) and the paired difference to the reference method over common trials\n"
-            "(positive = better than the reference). Methods of several files are listed "
-            "together.\n\n"
-            "  --reference LABEL   method the differences refer to (default: the first duet_if "
-            "or duet)\n"
-            "  --format F          markdown (default) or tsv\n"
-            "  --check-best LABEL  per task: is LABEL better than every other method?\n"
-            "  --check-order A,B,C per task: do the means improve from A to B to C?\n");
+    fprintf(
+        out,
+        "usage: duet table FILE.h5 [FILE.h5...] [--reference LABEL] [--format markdown|tsv]\n"
+        "                  [--check-best LABEL] [--check-order A,B,C]\n\n"
+        "Prints, per task and method, the final best feedback (mean +- standard error over\n"
+        "complete trials) and the paired difference to the reference method over trials both\n"
+        "completed (positive = better than the reference). Methods of several files are listed\n"
+        "together; a label that several files share is shown as 'LABEL [FILE]', and only files\n"
+        "of the same experiment seed are paired.\n\n"
+        "  --reference LABEL   method the differences refer to (default: the first duet_if "
+        "or duet)\n"
+        "  --format F          markdown (default) or tsv\n"
+        "  --check-best LABEL  per task: is LABEL better than every other method?\n"
+        "  --check-order A,B,C per task: do the means improve from A to B to C?\n");
 }
 
 typedef struct row {
     const duet_results *file;
     const duet_task_results *task;
     const duet_method_results *method;
+    char name[160]; /* the label, or "label [file.h5]" when several files have the label */
 } row;
 
 typedef struct summary {
@@ -73,31 +77,45 @@ static summary summary_of(const double *x, size_t n)
     return s;
 }
 
-/* Final best of every trial of r (NaN for trials without a finished iteration). */
+/* Final best of every complete trial of r; the count is 0 when none is complete. */
 static summary final_summary(const row *r)
 {
-    double values[4096];
-    size_t n = r->file->trials < 4096 ? r->file->trials : 4096;
+    size_t n = r->file->trials, used = 0;
+    double *values = duet_malloc((n ? n : 1) * sizeof *values);
+    if (values == NULL)
+        return (summary){NAN, 0.0, 0};
     for (size_t i = 0; i < n; i++)
-        values[i] = final_best(&r->method->trials[i]);
-    return summary_of(values, n);
+        if (r->method->trials[i].complete)
+            values[used++] = final_best(&r->method->trials[i]);
+    summary s = summary_of(values, used);
+    duet_free(values);
+    return s;
 }
 
-/* Paired difference of a against b, oriented by the task's goal (positive = a is better). */
+/*
+ * Paired difference of a against b over the trials both completed, oriented by the task's goal
+ * (positive = a is better). Files of different experiment seeds share no streams: no pairs.
+ */
 static summary paired(const row *a, const row *b)
 {
-    double d[4096];
-    size_t n = 0;
+    size_t n = 0, trials = a->file->trials < b->file->trials ? a->file->trials : b->file->trials;
+    if (a->file->seed != b->file->seed)
+        trials = 0;
+    double *d = duet_malloc((trials ? trials : 1) * sizeof *d);
+    if (d == NULL)
+        return (summary){NAN, 0.0, 0};
     double sign = a->task->goal == 0 ? 1.0 : -1.0;
-    for (size_t i = 0; i < a->file->trials && i < b->file->trials && n < 4096; i++)
+    for (size_t i = 0; i < trials; i++)
         if (a->method->trials[i].complete && b->method->trials[i].complete)
             d[n++] = sign * (final_best(&a->method->trials[i]) - final_best(&b->method->trials[i]));
-    return summary_of(d, n);
+    summary s = summary_of(d, n);
+    duet_free(d);
+    return s;
 }
 
 /* Rows of the task named `task` over all files, in file then method order. */
-static size_t task_rows(duet_results *const *files, size_t n_files, const char *task, row *out,
-                        size_t max)
+static size_t task_rows(duet_results *const *files, const char *const *paths, size_t n_files,
+                        const char *task, row *out, size_t max)
 {
     size_t n = 0;
     for (size_t f = 0; f < n_files; f++)
@@ -105,24 +123,52 @@ static size_t task_rows(duet_results *const *files, size_t n_files, const char *
             const duet_task_results *tk = &files[f]->tasks[t];
             if (strcmp(tk->name, task) != 0)
                 continue;
-            for (size_t m = 0; m < tk->n_methods && n < max; m++)
-                out[n++] = (row){files[f], tk, &tk->methods[m]};
+            for (size_t m = 0; m < tk->n_methods && n < max; m++) {
+                out[n] = (row){files[f], tk, &tk->methods[m], ""};
+                snprintf(out[n].name, sizeof out[n].name, "%s", paths[f]);
+                n++;
+            }
         }
+    /* Until here the name field is the path; it becomes the label, with the file if shared. */
+    for (size_t i = 0; i < n; i++) {
+        int shared = 0;
+        for (size_t j = 0; j < n && !shared; j++)
+            shared = j != i && strcmp(out[j].method->label, out[i].method->label) == 0;
+        const char *base = strrchr(out[i].name, '/');
+        base = base ? base + 1 : out[i].name;
+        char file[72];
+        snprintf(file, sizeof file, "%s", base);
+        if (shared)
+            snprintf(out[i].name, sizeof out[i].name, "%.80s [%.70s]", out[i].method->label, file);
+        else
+            snprintf(out[i].name, sizeof out[i].name, "%s", out[i].method->label);
+    }
     return n;
 }
 
-static size_t find_row(const row *rows, size_t n, const char *label)
+/*
+ * The row named `label`: its shown name, or its label when exactly one row has it. Returns n
+ * when there is none, and sets *ambiguous when several rows share the label.
+ */
+static size_t find_row(const row *rows, size_t n, const char *label, int *ambiguous)
 {
+    size_t found = n, count = 0;
+    *ambiguous = 0;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(rows[i].method->label, label) == 0)
+        if (strcmp(rows[i].name, label) == 0)
             return i;
-    return n;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].method->label, label) == 0 && count++ == 0)
+            found = i;
+    *ambiguous = count > 1;
+    return count == 1 ? found : n;
 }
 
-static size_t reference_row(const row *rows, size_t n, const char *label)
+static size_t reference_row(const row *rows, size_t n, const char *label, int *ambiguous)
 {
+    *ambiguous = 0;
     if (label)
-        return find_row(rows, n, label);
+        return find_row(rows, n, label, ambiguous);
     static const char *const preferred[] = {"duet_if", "duet"};
     for (size_t k = 0; k < 2; k++)
         for (size_t i = 0; i < n; i++)
@@ -141,36 +187,46 @@ static void print_task(const row *rows, size_t n, size_t ref, int tsv)
 {
     const duet_task_results *task = rows[0].task;
     if (!tsv) {
-        printf("\n**%s** (%s, %s; mean +- standard error over trials)\n\n", task->name,
+        printf("\n**%s** (%s, %s; mean +- standard error over complete trials)\n\n", task->name,
                task->metric, task->goal == 0 ? "higher is better" : "lower is better");
         printf("| method | final best | trials | vs %s (positive = better) | pairs |\n",
-               ref < n ? rows[ref].method->label : "-");
+               ref < n ? rows[ref].name : "-");
         printf("|---|---|---|---|---|\n");
     }
     for (size_t i = 0; i < n; i++) {
         summary s = final_summary(&rows[i]);
         summary d = ref < n ? paired(&rows[i], &rows[ref]) : (summary){NAN, 0, 0};
+        char value[64] = "-", diff[64] = "-";
+        if (s.count)
+            snprintf(value, sizeof value, "%.4f +- %.4f", s.mean, s.se);
+        if (d.count)
+            snprintf(diff, sizeof diff, "%+.4f +- %.4f", d.mean, d.se);
         if (tsv)
-            printf("%s\t%s\t%.10g\t%.10g\t%zu\t%.10g\t%.10g\t%zu\n", task->name,
-                   rows[i].method->label, s.mean, s.se, s.count, d.mean, d.se, d.count);
-        else if (i == ref)
-            printf("| %s | %.4f +- %.4f | %zu | (reference) | |\n", rows[i].method->label, s.mean,
-                   s.se, s.count);
-        else
-            printf("| %s | %.4f +- %.4f | %zu | %+.4f +- %.4f | %zu |\n", rows[i].method->label,
+            printf("%s\t%s\t%.10g\t%.10g\t%zu\t%.10g\t%.10g\t%zu\n", task->name, rows[i].name,
                    s.mean, s.se, s.count, d.mean, d.se, d.count);
+        else if (i == ref)
+            printf("| %s | %s | %zu | (reference) | |\n", rows[i].name, value, s.count);
+        else
+            printf("| %s | %s | %zu | %s | %zu |\n", rows[i].name, value, s.count, diff, d.count);
     }
 }
 
 /* Prints whether `label` beats every other method of the task; returns 1 when it does. */
 static int check_best(const row *rows, size_t n, const char *label)
 {
-    size_t b = find_row(rows, n, label);
+    int ambiguous;
+    size_t b = find_row(rows, n, label, &ambiguous);
     if (b == n) {
-        printf("claim %s: %s is best: no such method\n", rows[0].task->name, label);
+        printf("claim %s: %s is best: %s\n", rows[0].task->name, label,
+               ambiguous ? "several files have this label; name one as 'LABEL [FILE]'"
+                         : "no such method");
         return 0;
     }
     summary sb = final_summary(&rows[b]);
+    if (sb.count == 0) {
+        printf("claim %s: %s is best: it has no complete trial\n", rows[0].task->name, label);
+        return 0;
+    }
     int holds = 1;
     const char *closest = NULL;
     double margin = INFINITY;
@@ -178,12 +234,14 @@ static int check_best(const row *rows, size_t n, const char *label)
         if (i == b)
             continue;
         summary s = final_summary(&rows[i]);
+        if (s.count == 0)
+            continue; /* no complete trial to compare with */
         double gap = rows[0].task->goal == 0 ? sb.mean - s.mean : s.mean - sb.mean;
         if (!better(&rows[i], sb.mean, s.mean))
             holds = 0;
         if (gap < margin) {
             margin = gap;
-            closest = rows[i].method->label;
+            closest = rows[i].name;
         }
     }
     printf("claim %s: %s is better than every other method: %s (closest: %s, margin %+.4g)\n",
@@ -203,12 +261,19 @@ static int check_order(const row *rows, size_t n, const char *order)
     size_t used = 0;
     char *save = NULL;
     for (char *label = strtok_r(copy, ",", &save); label; label = strtok_r(NULL, ",", &save)) {
-        size_t i = find_row(rows, n, label);
+        int ambiguous;
+        size_t i = find_row(rows, n, label, &ambiguous);
         if (i == n) {
-            printf("claim %s: order %s: no method %s\n", rows[0].task->name, order, label);
+            printf("claim %s: order %s: %s %s\n", rows[0].task->name, order,
+                   ambiguous ? "several files have the label" : "no method", label);
             return 0;
         }
         summary s = final_summary(&rows[i]);
+        if (s.count == 0) {
+            printf("claim %s: order %s: %s has no complete trial\n", rows[0].task->name, order,
+                   label);
+            return 0;
+        }
         if (previous_label && !better(&rows[i], s.mean, previous))
             holds = 0;
         used += (size_t)snprintf(detail + used, sizeof detail - used, "%s%s %.4f",
@@ -296,10 +361,18 @@ int duet_cmd_table(int argc, char **argv)
                     seen = strcmp(files[g]->tasks[u].name, name) == 0;
             if (seen)
                 continue;
-            size_t n = task_rows(files, n_files, name, rows, 4096);
-            size_t ref = reference_row(rows, n, reference);
+            size_t n =
+                task_rows(files, (const char *const *)(argv + optind), n_files, name, rows, 4096);
+            int ambiguous;
+            size_t ref = reference_row(rows, n, reference, &ambiguous);
             if (reference && ref == n) {
-                fprintf(stderr, "duet table: no method '%s' in task %s\n", reference, name);
+                if (ambiguous)
+                    fprintf(stderr,
+                            "duet table: several files have a method '%s' in task %s; name one "
+                            "as it is shown, 'LABEL [FILE]'\n",
+                            reference, name);
+                else
+                    fprintf(stderr, "duet table: no method '%s' in task %s\n", reference, name);
                 code = DUET_EXIT_USAGE;
                 goto done;
             }

@@ -295,10 +295,10 @@ static size_t reference_series(const plot_panel *p, const char *name)
 
 /*
  * Two panels per task: the final best feedback of every method (mean and standard error over
- * trials), and its paired difference to the reference method over the trials both finished.
- * Trial i of every method shares the selection and evaluation streams, so the difference is
- * paired on common random numbers. Differences are oriented so that positive means better than
- * the reference.
+ * complete trials), and its paired difference to the reference method over the trials both
+ * completed. Trial i of every method of one experiment seed shares the selection and evaluation
+ * streams, so the difference is paired on common random numbers. Differences are oriented so
+ * that positive means better than the reference.
  */
 void plot_figure_ablation(plot_panel *panels, size_t n_panels, const plot_target *t)
 {
@@ -319,11 +319,14 @@ void plot_figure_ablation(plot_panel *panels, size_t n_panels, const plot_target
         for (size_t s = 0; s < pn->n_series; s++) {
             const plot_series *sr = &pn->series[s];
             plot_acc best = {0}, diff = {0};
+            /* Files of different experiment seeds share no streams, so they are not paired. */
+            int same_seed = sr->file->seed == rs->file->seed;
             for (size_t i = 0; i < sr->file->trials; i++) {
+                if (!sr->method->trials[i].complete)
+                    continue;
                 double b = final_best(&sr->method->trials[i]);
                 plot_acc_add(&best, b);
-                if (i < rs->file->trials && sr->method->trials[i].complete &&
-                    rs->method->trials[i].complete)
+                if (same_seed && i < rs->file->trials && rs->method->trials[i].complete)
                     plot_acc_add(&diff, sign * (b - final_best(&rs->method->trials[i])));
             }
             plot_stat b = plot_acc_stat(&best), d = plot_acc_stat(&diff);

@@ -242,6 +242,21 @@ duet_status duet_plot(const duet_results *const *files, size_t n_files,
                                   "optimum (the synthetic backend)");
         }
     }
+    if (opt->figure == DUET_FIGURE_ABLATION && opt->reference != NULL) {
+        for (size_t p = 0; p < n_panels; p++) {
+            int found = 0;
+            for (size_t s = 0; s < panels[p].n_series && !found; s++)
+                found = strcmp(panels[p].series[s].label, opt->reference) == 0;
+            if (!found) {
+                st = duet_error_set(err, DUET_EINVAL,
+                                    "--reference %s: task %s has no method with this label; "
+                                    "`duet info` lists the labels",
+                                    opt->reference, panels[p].task);
+                free_panels(panels, n_panels);
+                return st;
+            }
+        }
+    }
     char datpath[4096], gppath[4096];
     sibling(opt->output, ".dat", datpath, sizeof datpath);
     sibling(opt->output, ".gp", gppath, sizeof gppath);

@@ -48,4 +48,7 @@ grep -A5 'task one, method uniform' fig-best.dat | tail -1 | awk '{exit !($6 == 
 "$DUET_BIN" plot p.h5 --figure pie 2>/dev/null; [ $? -eq 2 ] && pass "unknown figure refused" || fail "unknown figure"
 "$DUET_BIN" plot missing.h5 2>err.txt; [ $? -ne 0 ] && grep -q "missing.h5" err.txt \
   && pass "missing file named" || fail "missing file: $(cat err.txt)"
+"$DUET_BIN" plot p.h5 --figure ablation --reference nosuch -o abl.png 2>err.txt
+[ $? -eq 2 ] && grep -q "reference nosuch: task one has no method with this label" err.txt \
+  && [ ! -e abl.png ] && pass "unknown ablation reference refused" || fail "unknown reference: $(cat err.txt)"
 finish

@@ -68,6 +68,9 @@ grep -E "^ +uniform .* 2/2 .*\(2 complete trials\)$" info.txt > /dev/null \
   && grep -E "^ +stopper .* 0/2 .* - best so far [0-9.e+-]+ over 1 trial in progress$" info.txt > /dev/null \
   && pass "info separates complete trials from one in progress" \
   || fail "info of a stopped run: $(cat info.txt) $(cat err.txt)"
+"$DUET_BIN" table "$WORK/stops.h5" --format tsv | awk -F'\t' '$2 == "stopper" { print $5 }' > n.txt
+[ "$(cat n.txt)" = "0" ] && pass "table counts no trial in progress" \
+  || fail "table of a stopped run counts $(cat n.txt) trials for the stopped method"
 # A rerun never replaces a file silently: results only with --force, other files never.
 sum=$(cksum < "$WORK/small.h5")
 "$DUET_BIN" run small.lua --out "$WORK/small.h5" -q 2> err.txt

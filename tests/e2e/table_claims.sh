@@ -42,4 +42,22 @@ PY
 [ $? -eq 1 ] && grep -q "fails" claim.txt && pass "reversed order fails with status 1" \
   || fail "reversed claim: $(cat claim.txt)"
 "$DUET_BIN" table t.h5 --reference nosuch 2>/dev/null; [ $? -eq 2 ] && pass "unknown reference refused" || fail "unknown reference"
+# Two files: seed 9 again with fewer iterations (trial i shares its streams with t.h5's) and
+# seed 10 (no shared streams). Shared labels are shown with their file, only the seed-9 files
+# pair, and a bare shared label is refused as a reference.
+"$DUET_BIN" run t.lua --out same.h5 -q --set budget.iterations=3 || fail "run with 3 iterations"
+"$DUET_BIN" run t.lua --out other.h5 -q --seed 10 || fail "run with seed 10"
+"$DUET_BIN" table t.h5 same.h5 other.h5 --format tsv --reference "uniform [t.h5]" > three.tsv \
+  || fail "table of three files"
+"$PYTHON" - <<'PY' && pass "shared labels name their file; only files of one seed pair" \
+  || fail "table of three files: $(cat three.tsv)"
+import csv, sys
+rows = {r["method"]: r for r in csv.DictReader(open("three.tsv"), delimiter="\t")}
+expect = {"uniform [same.h5]": "6", "random_search [t.h5]": "6", "uniform [other.h5]": "0",
+          "selected [other.h5]": "0"}
+sys.exit(0 if all(rows[k]["pairs"] == v for k, v in expect.items()) and len(rows) == 9 else 1)
+PY
+"$DUET_BIN" table t.h5 same.h5 --reference uniform 2> err.txt > /dev/null
+[ $? -eq 2 ] && grep -q "name one as it is shown, 'LABEL \[FILE\]'" err.txt \
+  && pass "a label of several files is refused as the reference" || fail "shared reference: $(cat err.txt)"
 finish
