@@ -885,9 +885,10 @@ static duet_status run_trials(runner *rn)
             offset += job_count[s];
             if (st == DUET_OK && active[s].phase == PHASE_ITERATE &&
                 active[s].next == (size_t)cfg->iterations) {
+                /* No snapshot here: a resumed run recomputes the answer of a trial whose
+                 * iterations the journal holds, and a snapshot per trial would make runs of
+                 * many short trials quadratic in their number. */
                 st = finish(rn, &active[s]);
-                if (st == DUET_OK)
-                    st = snapshot(rn, 0);
                 trial_free(rn, &active[s]);
             }
         }
