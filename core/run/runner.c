@@ -165,10 +165,28 @@ static void close_tasks(runner *rn)
     rn->tasks = NULL;
 }
 
-/* Runs each method type's option check against every task's pool, before anything is written. */
+/*
+ * Checks, before anything is written, that the backend gives each method's selector what it
+ * needs, and runs each method type's option check against every task's pool.
+ */
 static duet_status check_methods(const runner *rn)
 {
     const duet_config *cfg = rn->cfg;
+    for (size_t m = 0; m < cfg->n_methods; m++) {
+        const duet_method_config *mc = &cfg->methods[m];
+        unsigned needs = mc->selector->needs;
+        if ((needs & DUET_SELECTOR_NEEDS_SCORES) && cfg->backend->item_scores == NULL)
+            return duet_error_set(rn->err, DUET_EINVAL,
+                                  "%s: method %s: selector %s needs per-item scores, but backend "
+                                  "%s does not provide them; choose selector uniform or another "
+                                  "backend",
+                                  mc->where, mc->label, mc->selector->name, cfg->backend->name);
+        if ((needs & DUET_SELECTOR_NEEDS_FEATURES) && cfg->backend->item_features == NULL)
+            return duet_error_set(rn->err, DUET_EINVAL,
+                                  "%s: method %s: selector %s needs item features, but backend "
+                                  "%s does not provide them; choose another selector or backend",
+                                  mc->where, mc->label, mc->selector->name, cfg->backend->name);
+    }
     for (size_t t = 0; t < cfg->n_tasks; t++)
         for (size_t m = 0; m < cfg->n_methods; m++) {
             const duet_method_config *mc = &cfg->methods[m];

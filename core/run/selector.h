@@ -25,9 +25,16 @@ typedef struct duet_selector_env {
     const duet_log *log;
 } duet_selector_env;
 
+/* What a selector needs from the backend, checked before a run writes anything. */
+enum {
+    DUET_SELECTOR_NEEDS_SCORES = 1u << 0,   /* the backend's item_scores */
+    DUET_SELECTOR_NEEDS_FEATURES = 1u << 1, /* the backend's item_features */
+};
+
 typedef struct duet_selector_type {
     const char *name;
     const char *summary;
+    unsigned needs; /* DUET_SELECTOR_NEEDS_* flags */
     const duet_option *options;
     size_t options_size;
     duet_status (*create)(const duet_selector_env *env, const void *options, void **state,

@@ -81,6 +81,7 @@ static const duet_option influence_options[] = {
 const duet_selector_type duet_selector_influence = {
     .name = "influence",
     .summary = "influence-weighted sampling without replacement within each domain",
+    .needs = DUET_SELECTOR_NEEDS_SCORES,
     .options = influence_options,
     .options_size = sizeof(duet_selector_influence_options),
     .create = influence_create,

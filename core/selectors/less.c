@@ -87,6 +87,7 @@ static const duet_option less_options[] = {
 const duet_selector_type duet_selector_less = {
     .name = "less",
     .summary = "LESS gradient-cosine selection toward each domain's held-out split",
+    .needs = DUET_SELECTOR_NEEDS_SCORES,
     .options = less_options,
     .options_size = sizeof(duet_selector_less_options),
     .create = less_create,

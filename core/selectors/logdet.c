@@ -237,6 +237,7 @@ static const duet_option logdet_options[] = {
 const duet_selector_type duet_selector_logdet = {
     .name = "logdet",
     .summary = "greedy log-determinant diversity over item features (DPP-style)",
+    .needs = DUET_SELECTOR_NEEDS_FEATURES,
     .options = logdet_options,
     .options_size = sizeof(duet_selector_logdet_options),
     .create = logdet_create,

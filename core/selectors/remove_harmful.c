@@ -128,6 +128,7 @@ static const duet_option remove_harmful_options[] = {
 const duet_selector_type duet_selector_remove_harmful = {
     .name = "remove_harmful",
     .summary = "drop the lowest-influence fraction q of each domain, then sample uniformly",
+    .needs = DUET_SELECTOR_NEEDS_SCORES,
     .options = remove_harmful_options,
     .options_size = sizeof(duet_selector_remove_harmful_options),
     .create = remove_harmful_create,

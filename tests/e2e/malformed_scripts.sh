@@ -228,6 +228,14 @@ return duet.experiment { name = "x", backend = duet.backend.synthetic { domains 
   tasks = { duet.task { name = "a" } }, methods = { duet.method.uniform {} } }
 LUA
 
+check selector_needs_features "selector_needs_features.lua:4: method u_logdet" \
+  "selector logdet needs item features, but backend synthetic does not provide them" <<'LUA'
+local duet = require "duet"
+return duet.experiment { name = "x", backend = duet.backend.synthetic { domains = 4 },
+  budget = { points = 10, iterations = 3 }, tasks = { duet.task { name = "a" } },
+  methods = { duet.method.uniform {}, duet.method.uniform { name = "u_logdet", selector = "logdet" } } }
+LUA
+
 check fixed_ratio_count "fixed_ratio_count.lua:4: method fixed on task a" \
   "ratios has 2 shares but the task's pool has 4 domains" <<'LUA'
 local duet = require "duet"
