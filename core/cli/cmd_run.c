@@ -52,8 +52,9 @@ void duet_cmd_run_help(FILE *out)
             "                        machine crash), second (at most once a second) or never "
             "(survives a\n"
             "                        killed process only); never suits fast synthetic runs\n"
-            "  --check               load and validate the script, print the resolved "
-            "configuration, run nothing\n"
+            "  --check               validate the script, open its backend and tasks, print "
+            "the resolved\n"
+            "                        configuration; run and write nothing\n"
             "  --executor NAME       inline (one evaluation at a time in this process), fork "
             "(processes\n"
             "                        forked from this one, reusing its open backend), local "
@@ -350,7 +351,12 @@ int duet_cmd_run(int argc, char **argv)
         goto done;
     }
     if (check) {
-        fputs(cfg->resolved, stdout);
+        /* Open the backend and tasks as a run would, so that their errors show here too. */
+        duet_run_options co = {.out_path = "", .data_dir = data_dir, .log = &log, .check_only = 1};
+        if (duet_run(cfg, &co, &err) != DUET_OK)
+            code = duet_cli_fail(&err);
+        else
+            fputs(cfg->resolved, stdout);
         duet_config_free(cfg);
         goto done;
     }

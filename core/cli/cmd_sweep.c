@@ -24,23 +24,25 @@
 
 void duet_cmd_sweep_help(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: duet sweep SCRIPT.lua [--grid KEY=V1,V2,...]... [--list KEY=V1,V2,...]...\n"
-        "                  [--seeds A..B | --seeds A,B,...] [--out-dir DIR] [--set KEY=V]...\n\n"
-        "Runs SCRIPT.lua at every point of a sweep, one results file per point named after "
-        "its\nvalues (DIR/KEY=V,...,seed=S.h5). Without --grid, --list or --seeds it uses "
-        "the sweep\nthe script declares (sweep = { grid = { [\"budget.samples\"] = { 1, 2 } "
-        "}, seeds = { 1, 2 } }).\nComplete points are skipped and unfinished ones resumed.\n\n"
-        "  --grid KEY=V1,V2   a cartesian axis: every combination with the other axes\n"
-        "  --list KEY=V1,V2   an axis that advances together with the other --list axes\n"
-        "  --seeds SPEC       experiment seeds A..B (inclusive) or A,B,C; each point runs "
-        "per seed\n"
-        "  --out-dir DIR      folder of the results files (default results/NAME-sweep)\n"
-        "  --set KEY=VALUE    an override applied to every point (repeatable)\n"
-        "  --dry-run          list the points and their files without running\n"
-        "  -q, --quiet        fewer messages\n\n"
-        "`duet info DIR/*.h5` and `duet plot DIR/*.h5` read the results together.\n");
+    fprintf(out,
+            "usage: duet sweep SCRIPT.lua [--grid KEY=V1,V2,...]... [--list KEY=V1,V2,...]...\n"
+            "                  [--seeds A..B | --seeds A,B,...] [--out-dir DIR] [--set KEY=V]...\n"
+            "                  [--dry-run] [-q]\n\n"
+            "Runs SCRIPT.lua at every point of a sweep, one results file per point named after "
+            "its\nvalues (DIR/KEY=V,...,seed=S.h5). The script may declare a sweep (sweep = { grid "
+            "=\n{ [\"budget.samples\"] = { 1, 2 } }, seeds = { 1, 2 } }): --grid or --list axes "
+            "replace its\naxes, and --seeds its seeds, each part on its own. Every point's "
+            "configuration is checked\nbefore any runs. Complete points are skipped and "
+            "unfinished ones resumed.\n\n"
+            "  --grid KEY=V1,V2   a cartesian axis: every combination with the other axes\n"
+            "  --list KEY=V1,V2   an axis that advances together with the other --list axes\n"
+            "  --seeds SPEC       experiment seeds A..B (inclusive) or A,B,C; each point runs "
+            "per seed\n"
+            "  --out-dir DIR      folder of the results files (default results/NAME-sweep)\n"
+            "  --set KEY=VALUE    an override applied to every point (repeatable)\n"
+            "  --dry-run          list the points and their files without running\n"
+            "  -q, --quiet        fewer messages\n\n"
+            "`duet info DIR/*.h5` and `duet plot DIR/*.h5` read the results together.\n");
 }
 
 typedef struct axis {

@@ -111,6 +111,34 @@ static void table_where(lua_State *L, int idx, const char *fallback, char *out, 
     lua_pop(L, 1);
 }
 
+/*
+ * Appends " (with --set A, --set B)" to where when the table at idx has values set from the
+ * command line. Errors found later, when the backend opens the task or the method runs, then
+ * point at the overrides as well as at the script line.
+ */
+static void append_set_origins(lua_State *L, int idx, char *where, size_t size)
+{
+    int top = lua_gettop(L);
+    duet_lua_rawfield(L, idx, "_set");
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        size_t len = strlen(where);
+        int first = 1;
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+            if (lua_type(L, -1) == LUA_TSTRING && len < size) {
+                int w = snprintf(where + len, size - len, "%s%s", first ? " (with " : ", ",
+                                 lua_tostring(L, -1));
+                len += w > 0 ? (size_t)w : 0;
+                first = 0;
+            }
+            lua_pop(L, 1);
+        }
+        if (!first && len < size)
+            snprintf(where + len, size - len, ")");
+    }
+    lua_settop(L, top);
+}
+
 /* Returns the string field `key` of the table at idx, or NULL (valid while the table lives). */
 static const char *string_field(lua_State *L, int idx, const char *key)
 {
@@ -307,8 +335,9 @@ static duet_status read_tasks(lua_State *L, int exp, duet_config *cfg, duet_erro
         if (st == DUET_OK) {
             duet_task_config *t = &cfg->tasks[i];
             cfg->n_tasks = i + 1;
-            char where[256];
+            char where[512];
             table_where(L, idx, cfg->where, where, sizeof where);
+            append_set_origins(L, idx, where, sizeof where);
             const char *name = string_field(L, idx, "name");
             if (name == NULL || *name == '\0')
                 st = duet_error_set(err, DUET_EINVAL,
@@ -346,7 +375,7 @@ static duet_status read_selector(lua_State *L, int idx, duet_method_config *m,
     int sel = lua_gettop(L);
     duet_status st = DUET_OK;
     const char *name = default_name;
-    char sel_where[256];
+    char sel_where[512];
     snprintf(sel_where, sizeof sel_where, "%s", where);
     if (lua_type(L, sel) == LUA_TSTRING) {
         name = lua_tostring(L, sel);
@@ -392,8 +421,9 @@ static duet_status read_selector(lua_State *L, int idx, duet_method_config *m,
 static duet_status read_method(lua_State *L, int idx, duet_config *cfg, duet_method_config *m,
                                duet_error *err)
 {
-    char where[256];
+    char where[512];
     table_where(L, idx, cfg->where, where, sizeof where);
+    append_set_origins(L, idx, where, sizeof where);
     if ((m->where = duet_strdup(where)) == NULL)
         return duet_error_set(err, DUET_ENOMEM, "out of memory reading a method");
     const char *type = string_field(L, idx, "_type");

@@ -123,9 +123,15 @@ static duet_status open_tasks(runner *rn)
         duet_status st =
             cfg->backend->task_open(rn->backend, cfg->tasks[t].name, cfg->tasks[t].options,
                                     (uint64_t)cfg->points, &tk->handle, &tk->info, rn->err);
-        if (st != DUET_OK)
+        if (st != DUET_OK) {
+            /* Backends often name the task themselves: name it once. */
+            char head[256];
+            snprintf(head, sizeof head, "task %s:", cfg->tasks[t].name);
+            if (strncmp(rn->err->msg, head, strlen(head)) == 0)
+                return duet_error_prefix(rn->err, "%s", cfg->tasks[t].where);
             return duet_error_prefix(rn->err, "%s: task %s", cfg->tasks[t].where,
                                      cfg->tasks[t].name);
+        }
         size_t n = tk->info.n_pool;
         tk->domain_names = duet_calloc(n, sizeof *tk->domain_names);
         tk->domain_sizes = duet_calloc(n, sizeof *tk->domain_sizes);
@@ -965,7 +971,7 @@ duet_status duet_run(const duet_config *cfg, const duet_run_options *opt, duet_e
         return st;
     }
     if ((st = open_tasks(&rn)) != DUET_OK || (st = check_methods(&rn)) != DUET_OK ||
-        (st = check_results_size(&rn)) != DUET_OK)
+        (st = check_results_size(&rn)) != DUET_OK || opt->check_only)
         goto done;
 
     if (opt->resume) {

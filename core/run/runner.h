@@ -51,6 +51,7 @@ typedef struct duet_run_options {
     double snapshot_seconds; /* minimum interval between HDF5 snapshots; <= 0: every iteration */
     duet_executor *executor; /* NULL: the inline executor */
     int sync;                /* duet_sync policy of the journal (core/results/journal.h) */
+    int check_only; /* open the backend and tasks, run every check, then stop: write nothing */
 } duet_run_options;
 
 /* Runs (or resumes) the experiment and writes its results file. */

@@ -3,9 +3,10 @@
 -- A path walks the experiment's tables by key. In the lists `tasks` and `methods` a segment may
 -- be a position (tasks.1) or a name (methods.duet: the method's `name`, or its type when it has
 -- none). The value is read as the type of the value it replaces: a number, a boolean, a string,
--- or a comma-separated list. A key the script did not set is read as a number when it looks like
--- one, as a boolean for true and false, and as a string otherwise; the C validator then checks it
--- against the option's declared type. Each override is recorded in the table's `_set` field so
+-- or a comma-separated list. A key the script did not set is read as a list of numbers when it
+-- is comma-separated numbers, as a number when it looks like one, as a boolean for true and
+-- false, and as a string otherwise. The C validator then checks it against the option's
+-- declared type. Each override is recorded in the table's `_set` field so
 -- that an error about it names the override instead of a script line.
 
 local overrides = {}
@@ -78,6 +79,17 @@ local function parse_like(old, text)
     end
     return list
   elseif kind == "nil" then
+    -- A key the script leaves out: comma-separated numbers are a list (optimum, ratios).
+    if text:find(",", 1, true) then
+      local list = {}
+      for _, part in ipairs(split(text, ",")) do
+        list[#list + 1] = tonumber(part)
+        if list[#list] == nil then
+          return text
+        end
+      end
+      return list
+    end
     return parse_scalar(text)
   end
   error(("the value at this path is a %s and cannot be set from the command line"):format(kind), 0)

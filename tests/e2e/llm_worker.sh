@@ -69,7 +69,17 @@ PY
 code=$?
 [ "$code" = 2 ] && grep -q "the llm backend runs through a worker executor" "$work/c.log" &&
   pass "inline evaluation is refused with a clear message" || fail "inline: status $code, $(cat "$work/c.log")"
-"$DUET_BIN" run --check "$DUET_SOURCE_DIR/experiments/llm/truthfulqa_small.lua" > /dev/null 2>&1 &&
-  pass "experiments/llm/truthfulqa_small.lua validates" || fail "experiments/llm/truthfulqa_small.lua does not validate"
+# --check opens the backend: with the tiny pool where the script expects it (and a budget that
+# fits its 450 items), the experiment validates; without one, --check names the missing file.
+mkdir -p "$work/data/llm" && cp "$work/pool.h5" "$work/data/llm/pool.h5"
+"$DUET_BIN" run --check "$DUET_SOURCE_DIR/experiments/llm/truthfulqa_small.lua" --data "$work/data" \
+  --set budget.points=100 \
+  > /dev/null 2> "$work/check.log" &&
+  pass "experiments/llm/truthfulqa_small.lua validates" \
+  || fail "experiments/llm/truthfulqa_small.lua does not validate: $(cat "$work/check.log")"
+"$DUET_BIN" run --check "$DUET_SOURCE_DIR/experiments/llm/truthfulqa_small.lua" --data "$work/none" \
+  > /dev/null 2> "$work/check.log"
+[ $? -eq 2 ] && grep -q "cannot open the pool file $work/none/llm/pool.h5" "$work/check.log" \
+  && pass "--check names a missing pool file" || fail "--check without a pool: $(cat "$work/check.log")"
 
 summary
