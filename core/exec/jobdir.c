@@ -157,10 +157,19 @@ void duet_jobdir_release(duet_jobdir *jd)
     for (size_t i = 0; jd->worker_argv && i < jd->worker_argc; i++)
         duet_free(jd->worker_argv[i]);
     duet_free(jd->worker_argv);
+    int default_run_dir = jd->opt.run_dir != NULL && jd->opt.run_dir[0] == '\0';
     duet_executor_options_free(&jd->opt);
-    /* The session folder is removed when nothing is left in it (no kept or failed jobs). */
-    if (jd->session_dir[0] != '\0')
-        rmdir(jd->session_dir);
+    /*
+     * The session folder is removed when nothing is left in it (no kept or failed jobs), and so
+     * is the default RESULTS.h5.jobs folder around it when no other session remains.
+     */
+    if (jd->session_dir[0] != '\0' && rmdir(jd->session_dir) == 0 && default_run_dir) {
+        char *slash = strrchr(jd->session_dir, '/');
+        if (slash != NULL && slash != jd->session_dir) {
+            *slash = '\0';
+            rmdir(jd->session_dir);
+        }
+    }
     memset(jd, 0, sizeof *jd);
 }
 
