@@ -137,7 +137,7 @@ static size_t task_rows(duet_results *const *files, const char *const *paths, si
         const char *base = strrchr(out[i].name, '/');
         base = base ? base + 1 : out[i].name;
         char file[72];
-        snprintf(file, sizeof file, "%s", base);
+        snprintf(file, sizeof file, "%.71s", base);
         if (shared)
             snprintf(out[i].name, sizeof out[i].name, "%.80s [%.70s]", out[i].method->label, file);
         else
