@@ -23,7 +23,7 @@ for s in ${PAPER_SET:-}; do
 done
 
 # run NAME SCRIPT [options]: runs or reuses one experiment. When the run wrote to the results
-# file, its wall time replaces the one recorded in seconds.txt; a complete file is left untouched
+# file, its wall time replaces the one recorded in seconds.txt. A complete file is left untouched
 # and keeps the time of the run that made it.
 run() {
   local name=$1 script=$2

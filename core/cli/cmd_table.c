@@ -44,7 +44,8 @@ typedef struct row {
     const duet_results *file;
     const duet_task_results *task;
     const duet_method_results *method;
-    char name[160]; /* the label, or "label [file.h5]" when several files have the label */
+    const char *path; /* the results file, as given on the command line */
+    char name[160];   /* the label, or "label [file.h5]" when several files have the label */
 } row;
 
 typedef struct summary {
@@ -123,25 +124,19 @@ static size_t task_rows(duet_results *const *files, const char *const *paths, si
             const duet_task_results *tk = &files[f]->tasks[t];
             if (strcmp(tk->name, task) != 0)
                 continue;
-            for (size_t m = 0; m < tk->n_methods && n < max; m++) {
-                out[n] = (row){files[f], tk, &tk->methods[m], ""};
-                snprintf(out[n].name, sizeof out[n].name, "%s", paths[f]);
-                n++;
-            }
+            for (size_t m = 0; m < tk->n_methods && n < max; m++)
+                out[n++] = (row){files[f], tk, &tk->methods[m], paths[f], ""};
         }
-    /* Until here the name field is the path; it becomes the label, with the file if shared. */
     for (size_t i = 0; i < n; i++) {
         int shared = 0;
         for (size_t j = 0; j < n && !shared; j++)
             shared = j != i && strcmp(out[j].method->label, out[i].method->label) == 0;
-        const char *base = strrchr(out[i].name, '/');
-        base = base ? base + 1 : out[i].name;
-        char file[72];
-        snprintf(file, sizeof file, "%.71s", base);
+        const char *base = strrchr(out[i].path, '/');
+        base = base ? base + 1 : out[i].path;
         if (shared)
-            snprintf(out[i].name, sizeof out[i].name, "%.80s [%.70s]", out[i].method->label, file);
+            snprintf(out[i].name, sizeof out[i].name, "%.80s [%.70s]", out[i].method->label, base);
         else
-            snprintf(out[i].name, sizeof out[i].name, "%s", out[i].method->label);
+            snprintf(out[i].name, sizeof out[i].name, "%.159s", out[i].method->label);
     }
     return n;
 }

@@ -909,9 +909,9 @@ static duet_status run_trials(runner *rn)
             offset += job_count[s];
             if (st == DUET_OK && active[s].phase == PHASE_ITERATE &&
                 active[s].next == (size_t)cfg->iterations) {
-                /* No snapshot here: a resumed run recomputes the answer of a trial whose
-                 * iterations the journal holds, and a snapshot per trial would make runs of
-                 * many short trials quadratic in their number. */
+                /* No snapshot here, because a snapshot per trial makes runs of many short
+                 * trials quadratic in their number. A resumed run recomputes the answer/ group
+                 * of a trial whose iterations are all in the journal. */
                 st = finish(rn, &active[s]);
                 trial_free(rn, &active[s]);
             }

@@ -69,8 +69,8 @@ PY
 code=$?
 [ "$code" = 2 ] && grep -q "the llm backend runs through a worker executor" "$work/c.log" &&
   pass "inline evaluation is refused with a clear message" || fail "inline: status $code, $(cat "$work/c.log")"
-# --check opens the backend: with the tiny pool where the script expects it (and a budget that
-# fits its 450 items), the experiment validates; without one, --check names the missing file.
+# --check opens the backend. With the tiny pool where the script expects it and a budget that
+# fits its 450 items, the experiment validates. Without a pool, --check names the missing file.
 mkdir -p "$work/data/llm" && cp "$work/pool.h5" "$work/data/llm/pool.h5"
 "$DUET_BIN" run --check "$DUET_SOURCE_DIR/experiments/llm/truthfulqa_small.lua" --data "$work/data" \
   --set budget.points=100 \
